@@ -1,0 +1,223 @@
+/**
+ * BER-TLV as used by ISO/IEC 7816-4 §5.2 and ICAO 9303-10 §4: multi-byte tags, short and
+ * long-form lengths. Two modes: 'der' rejects anything X.690 §10 forbids (non-minimal lengths,
+ * indefinite length, trailing bytes); 'lenient' accepts what real cards write (non-minimal
+ * lengths, indefinite length on constructed values, 00/FF padding after the last object).
+ * Tags are numbers made of their bytes: 0x5F1F, 0x7F61.
+ */
+import { concat } from './bytes.js';
+import { ParseError } from './errors.js';
+
+export type TlvMode = 'der' | 'lenient';
+
+export interface Tlv {
+  readonly tag: number;
+  readonly constructed: boolean;
+  /** The value bytes (a view into the source). */
+  readonly value: Uint8Array;
+  /** The whole object, tag and length included, exactly as read. */
+  readonly raw: Uint8Array;
+  /** Offset of the tag, counted from the start of the outermost buffer. */
+  readonly offset: number;
+  readonly valueOffset: number;
+}
+
+const MAX_TAG_BYTES = 3;
+const MAX_LENGTH_BYTES = 4;
+
+/** Reads one TLV at `at` in `bytes`; `base` is the absolute offset of bytes[0]. */
+export function readTlv(bytes: Uint8Array, at = 0, mode: TlvMode = 'der', base = 0): Tlv {
+  const start = at;
+  const need = (n: number, what: string): void => {
+    if (at + n > bytes.length) {
+      throw new ParseError('TLV_TRUNCATED', `truncated ${what}: need ${n} more byte(s), have ${bytes.length - at}`, {
+        offset: base + at,
+      });
+    }
+  };
+  need(1, 'tag');
+  const first = bytes[at++]!;
+  let tag = first;
+  if ((first & 0x1f) === 0x1f) {
+    let count = 1;
+    for (;;) {
+      need(1, 'tag');
+      const b = bytes[at++]!;
+      tag = tag * 256 + b;
+      count++;
+      if (count > MAX_TAG_BYTES) {
+        throw new ParseError('TLV_TAG_TOO_LONG', `tag longer than ${MAX_TAG_BYTES} bytes`, { offset: base + start });
+      }
+      if ((b & 0x80) === 0) break;
+    }
+  }
+  const constructed = (first & 0x20) !== 0;
+  need(1, 'length');
+  const lengthStart = at;
+  const l0 = bytes[at++]!;
+  let length: number;
+  if (l0 < 0x80) {
+    length = l0;
+  } else if (l0 === 0x80) {
+    return readIndefinite(bytes, start, at, tag, constructed, mode, base);
+  } else {
+    const n = l0 & 0x7f;
+    if (n > MAX_LENGTH_BYTES) {
+      throw new ParseError('TLV_LENGTH_TOO_LONG', `length field of ${n} bytes`, { tag, offset: base + lengthStart });
+    }
+    need(n, 'length');
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + bytes[at++]!;
+    if (mode === 'der' && (length < 0x80 || (n > 1 && bytes[lengthStart + 1] === 0))) {
+      throw new ParseError('TLV_NON_MINIMAL_LENGTH', `length ${length} not in minimal form (X.690 §10.1)`, {
+        tag,
+        offset: base + lengthStart,
+      });
+    }
+  }
+  if (at + length > bytes.length) {
+    throw new ParseError('TLV_TRUNCATED', `value of ${length} bytes runs past the end (${bytes.length - at} left)`, {
+      tag,
+      offset: base + start,
+    });
+  }
+  return Object.freeze({
+    tag,
+    constructed,
+    value: bytes.subarray(at, at + length),
+    raw: bytes.subarray(start, at + length),
+    offset: base + start,
+    valueOffset: base + at,
+  });
+}
+
+function readIndefinite(
+  bytes: Uint8Array,
+  start: number,
+  valueStart: number,
+  tag: number,
+  constructed: boolean,
+  mode: TlvMode,
+  base: number,
+): Tlv {
+  if (mode === 'der' || !constructed) {
+    throw new ParseError('TLV_INDEFINITE_LENGTH', 'indefinite length not allowed here (X.690 §8.1.3.6)', {
+      tag,
+      offset: base + start,
+    });
+  }
+  let at = valueStart;
+  for (;;) {
+    if (at + 2 <= bytes.length && bytes[at] === 0 && bytes[at + 1] === 0) break;
+    if (at >= bytes.length) {
+      throw new ParseError('TLV_TRUNCATED', 'indefinite length without end-of-contents', { tag, offset: base + start });
+    }
+    at += readTlv(bytes, at, mode, base).raw.length;
+  }
+  return Object.freeze({
+    tag,
+    constructed,
+    value: bytes.subarray(valueStart, at),
+    raw: bytes.subarray(start, at + 2),
+    offset: base + start,
+    valueOffset: base + valueStart,
+  });
+}
+
+/** Reads every TLV in `bytes`. In lenient mode trailing 00 or FF padding is ignored. */
+export function readTlvList(bytes: Uint8Array, mode: TlvMode = 'der', base = 0): Tlv[] {
+  const out: Tlv[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (mode === 'lenient' && isPadding(bytes, at)) break;
+    const t = readTlv(bytes, at, mode, base);
+    out.push(t);
+    at += t.raw.length;
+  }
+  return out;
+}
+
+/** Reads exactly one TLV that fills `bytes` (lenient mode: padding may follow). */
+export function decodeTlv(bytes: Uint8Array, mode: TlvMode = 'der', base = 0): Tlv {
+  const t = readTlv(bytes, 0, mode, base);
+  const end = t.raw.length;
+  if (end < bytes.length && !(mode === 'lenient' && isPadding(bytes, end))) {
+    throw new ParseError('TLV_TRAILING_BYTES', `${bytes.length - end} byte(s) after the object`, {
+      tag: t.tag,
+      offset: base + end,
+    });
+  }
+  return t;
+}
+
+/** The TLVs inside a constructed TLV, with absolute offsets. */
+export function childrenOf(parent: Tlv, mode: TlvMode = 'der'): Tlv[] {
+  if (!parent.constructed) {
+    throw new ParseError('TLV_NOT_CONSTRUCTED', 'expected a constructed object', {
+      tag: parent.tag,
+      offset: parent.offset,
+    });
+  }
+  return readTlvList(parent.value, mode, parent.valueOffset);
+}
+
+/** Reads one TLV and checks its tag. */
+export function expectTag(t: Tlv, tag: number, what: string): Tlv {
+  if (t.tag !== tag) {
+    throw new ParseError('TLV_UNEXPECTED_TAG', `${what}: expected tag ${tagHex(tag)}, found ${tagHex(t.tag)}`, {
+      tag: t.tag,
+      offset: t.offset,
+    });
+  }
+  return t;
+}
+
+/** The first child with `tag`, or a ParseError naming the parent. */
+export function requireChild(list: readonly Tlv[], tag: number, parent: Tlv | undefined, what: string): Tlv {
+  const found = list.find((t) => t.tag === tag);
+  if (found === undefined) {
+    throw new ParseError('TLV_MISSING', `${what}: tag ${tagHex(tag)} missing`, {
+      tag: parent?.tag ?? tag,
+      offset: parent?.offset ?? 0,
+    });
+  }
+  return found;
+}
+
+function isPadding(bytes: Uint8Array, from: number): boolean {
+  const pad = bytes[from];
+  if (pad !== 0x00 && pad !== 0xff) return false;
+  for (let i = from; i < bytes.length; i++) if (bytes[i] !== pad) return false;
+  return true;
+}
+
+export function tagHex(tag: number): string {
+  return tag.toString(16).toUpperCase().padStart(2, '0');
+}
+
+export function encodeTag(tag: number): Uint8Array {
+  if (!Number.isSafeInteger(tag) || tag < 0 || tag > 0xffffff) throw new RangeError(`"tag" out of range: ${tag}`);
+  const out: number[] = [];
+  for (let t = tag; ; t = Math.floor(t / 256)) {
+    out.unshift(t % 256);
+    if (t < 256) break;
+  }
+  return Uint8Array.from(out);
+}
+
+/** DER length (X.690 §8.1.3): short form below 128, else the minimal long form. */
+export function encodeLength(length: number): Uint8Array {
+  if (!Number.isSafeInteger(length) || length < 0 || length > 0xffffffff) {
+    throw new RangeError(`"length" out of range: ${length}`);
+  }
+  if (length < 0x80) return Uint8Array.of(length);
+  const bytes: number[] = [];
+  for (let l = length; l > 0; l = Math.floor(l / 256)) bytes.unshift(l % 256);
+  return Uint8Array.from([0x80 | bytes.length, ...bytes]);
+}
+
+/** Encodes a TLV; several values are concatenated (convenient for constructed objects). */
+export function encodeTlv(tag: number, ...values: readonly Uint8Array[]): Uint8Array {
+  const value = values.length === 1 ? values[0]! : concat(...values);
+  return concat(encodeTag(tag), encodeLength(value.length), value);
+}
