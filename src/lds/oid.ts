@@ -1,0 +1,104 @@
+/**
+ * OBJECT IDENTIFIER values (X.690 §8.19) and the OIDs named by ICAO 9303 and BSI TR-03110.
+ * `encodeOid`/`decodeOid` work on the value bytes only (no 06 tag and length).
+ */
+import { ParseError } from './errors.js';
+
+export function encodeOid(dotted: string): Uint8Array {
+  if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(dotted)) throw new RangeError(`"oid" expected dotted form, got ${dotted}`);
+  const arcs = dotted.split('.').map((a) => BigInt(a));
+  const out: number[] = [];
+  const first = arcs[0]! * 40n + arcs[1]!;
+  for (const arc of [first, ...arcs.slice(2)]) {
+    const chunk: number[] = [Number(arc & 0x7fn)];
+    for (let a = arc >> 7n; a > 0n; a >>= 7n) chunk.unshift(Number(a & 0x7fn) | 0x80);
+    out.push(...chunk);
+  }
+  return Uint8Array.from(out);
+}
+
+export function decodeOid(value: Uint8Array, offset = 0): string {
+  if (value.length === 0) throw new ParseError('OID_EMPTY', 'empty OBJECT IDENTIFIER', { tag: 0x06, offset });
+  const arcs: bigint[] = [];
+  let acc = 0n;
+  for (let i = 0; i < value.length; i++) {
+    const b = value[i]!;
+    if (acc === 0n && b === 0x80) {
+      throw new ParseError('OID_NON_MINIMAL', 'OBJECT IDENTIFIER arc with leading 0x80 (X.690 §8.19.2)', {
+        tag: 0x06,
+        offset: offset + i,
+      });
+    }
+    acc = (acc << 7n) | BigInt(b & 0x7f);
+    if ((b & 0x80) === 0) {
+      arcs.push(acc);
+      acc = 0n;
+    } else if (i === value.length - 1) {
+      throw new ParseError('OID_TRUNCATED', 'OBJECT IDENTIFIER ends inside an arc', { tag: 0x06, offset: offset + i });
+    }
+  }
+  const first = arcs[0]!;
+  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
+  return [...head, ...arcs.slice(1)].join('.');
+}
+
+/** OIDs used across cancuoc, by the names the specs give them. */
+export const OID = Object.freeze({
+  // ICAO 9303-10 §4.6.2, 9303-12 §7: id-icao-mrtd-security
+  ldsSecurityObject: '2.23.136.1.1.1',
+  cscaMasterList: '2.23.136.1.1.2',
+  cscaMasterListSigningKey: '2.23.136.1.1.3',
+  documentTypeList: '2.23.136.1.1.6.2',
+  // RFC 5652 §5, §11
+  signedData: '1.2.840.113549.1.7.2',
+  data: '1.2.840.113549.1.7.1',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  // hashes (NIST CSOR)
+  sha1: '1.3.14.3.2.26',
+  sha224: '2.16.840.1.101.3.4.2.4',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  // signatures
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  sha256WithRSA: '1.2.840.113549.1.1.11',
+  sha384WithRSA: '1.2.840.113549.1.1.12',
+  sha512WithRSA: '1.2.840.113549.1.1.13',
+  sha1WithRSA: '1.2.840.113549.1.1.5',
+  mgf1: '1.2.840.113549.1.1.8',
+  ecPublicKey: '1.2.840.10045.2.1',
+  ecdsaWithSha1: '1.2.840.10045.4.1',
+  ecdsaWithSha224: '1.2.840.10045.4.3.1',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  ecdsaWithSha512: '1.2.840.10045.4.3.4',
+  dhKeyAgreement: '1.2.840.113549.1.3.1',
+  // named curves
+  secp256r1: '1.2.840.10045.3.1.7',
+  secp384r1: '1.3.132.0.34',
+  secp521r1: '1.3.132.0.35',
+  secp224r1: '1.3.132.0.33',
+  brainpoolP224r1: '1.3.36.3.3.2.8.1.1.5',
+  brainpoolP256r1: '1.3.36.3.3.2.8.1.1.7',
+  brainpoolP320r1: '1.3.36.3.3.2.8.1.1.9',
+  brainpoolP384r1: '1.3.36.3.3.2.8.1.1.11',
+  brainpoolP512r1: '1.3.36.3.3.2.8.1.1.13',
+  // BSI TR-03110 / ICAO 9303-11 §9.2: bsi-de 0.4.0.127.0.7
+  idPK_DH: '0.4.0.127.0.7.2.2.1.1',
+  idPK_ECDH: '0.4.0.127.0.7.2.2.1.2',
+  idTA: '0.4.0.127.0.7.2.2.2',
+  idCA_DH: '0.4.0.127.0.7.2.2.3.1',
+  idCA_ECDH: '0.4.0.127.0.7.2.2.3.2',
+  idPACE: '0.4.0.127.0.7.2.2.4',
+  ecdsaPlainSignatures: '0.4.0.127.0.7.1.1.4.1',
+  // ICAO 9303-11 §9.2.6: id-icao-mrtd-security-aaProtocolObject
+  aaProtocolObject: '2.23.136.1.1.5',
+});
+
+/** Value bytes of an OID prefix test: does `oid` lie under `arc`? */
+export function isUnder(oid: string, arc: string): boolean {
+  return oid === arc || oid.startsWith(arc + '.');
+}
