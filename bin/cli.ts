@@ -1,0 +1,53 @@
+/**
+ * The cancuoc command line: a thin shell over the library. Every failure becomes one line on
+ * stderr and a distinct exit code (bin/exit-codes.ts); a stack trace only with CANCUOC_DEBUG=1.
+ */
+import { Command, CommanderError } from 'commander';
+import { CancuocError, ParseError, ValidationError } from '../src/lds/errors.js';
+import { EXIT } from './exit-codes.js';
+import { registerCommands } from './commands/index.js';
+
+/** A failure the CLI reports with a given exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+function exitCodeOf(e: unknown): number {
+  if (e instanceof CliError) return e.exitCode;
+  if (e instanceof ParseError || e instanceof ValidationError) return EXIT.badInput;
+  if (e instanceof CancuocError) return (e as CancuocError & { exitCode?: number }).exitCode ?? EXIT.badInput;
+  if (isNodeIoError(e)) return EXIT.badInput;
+  return EXIT.internal;
+}
+
+function isNodeIoError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && 'syscall' in e;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const program = new Command('cancuoc')
+    .description('Issue and verify chip-based national ID cards (Vietnamese CCCD, ICAO 9303)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  registerCommands(program);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+      return;
+    }
+    const code = exitCodeOf(e);
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`cancuoc: ${code === EXIT.internal ? 'internal error: ' : ''}${message}\n`);
+    if (process.env.CANCUOC_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = code;
+  }
+}
+
+await main(process.argv.slice(2));
