@@ -46,6 +46,9 @@ export function decodeOid(value: Uint8Array, offset = 0): string {
 export const OID = Object.freeze({
   // ICAO 9303-10 §4.6.2, 9303-12 §7: id-icao-mrtd-security
   ldsSecurityObject: '2.23.136.1.1.1',
+  // pre-standard ldsSecurityObject arcs still found on cards (BE/FR, NL SDU)
+  ldsSecurityObjectBeFr: '1.3.27.1.1.1',
+  ldsSecurityObjectNl: '1.2.528.1.1006.1.20.1',
   cscaMasterList: '2.23.136.1.1.2',
   cscaMasterListSigningKey: '2.23.136.1.1.3',
   documentTypeList: '2.23.136.1.1.6.2',
@@ -68,6 +71,7 @@ export const OID = Object.freeze({
   sha384WithRSA: '1.2.840.113549.1.1.12',
   sha512WithRSA: '1.2.840.113549.1.1.13',
   sha1WithRSA: '1.2.840.113549.1.1.5',
+  sha224WithRSA: '1.2.840.113549.1.1.14',
   mgf1: '1.2.840.113549.1.1.8',
   ecPublicKey: '1.2.840.10045.2.1',
   ecdsaWithSha1: '1.2.840.10045.4.1',
@@ -76,11 +80,16 @@ export const OID = Object.freeze({
   ecdsaWithSha384: '1.2.840.10045.4.3.3',
   ecdsaWithSha512: '1.2.840.10045.4.3.4',
   dhKeyAgreement: '1.2.840.113549.1.3.1',
+  // ANSI X9.42 (RFC 3279 §2.3.3) and X9.62 prime field (RFC 3279 §2.3.5)
+  dhPublicNumber: '1.2.840.10046.2.1',
+  primeField: '1.2.840.10045.1.1',
   // named curves
   secp256r1: '1.2.840.10045.3.1.7',
   secp384r1: '1.3.132.0.34',
   secp521r1: '1.3.132.0.35',
   secp224r1: '1.3.132.0.33',
+  secp192r1: '1.2.840.10045.3.1.1',
+  brainpoolP192r1: '1.3.36.3.3.2.8.1.1.3',
   brainpoolP224r1: '1.3.36.3.3.2.8.1.1.5',
   brainpoolP256r1: '1.3.36.3.3.2.8.1.1.7',
   brainpoolP320r1: '1.3.36.3.3.2.8.1.1.9',
@@ -94,8 +103,29 @@ export const OID = Object.freeze({
   idCA_ECDH: '0.4.0.127.0.7.2.2.3.2',
   idPACE: '0.4.0.127.0.7.2.2.4',
   ecdsaPlainSignatures: '0.4.0.127.0.7.1.1.4.1',
+  // BSI TR-03111 §5.2.1: ecdsa-plain-SHA* (signature = r || s, no DER)
+  ecdsaPlainSha1: '0.4.0.127.0.7.1.1.4.1.1',
+  ecdsaPlainSha224: '0.4.0.127.0.7.1.1.4.1.2',
+  ecdsaPlainSha256: '0.4.0.127.0.7.1.1.4.1.3',
+  ecdsaPlainSha384: '0.4.0.127.0.7.1.1.4.1.4',
+  ecdsaPlainSha512: '0.4.0.127.0.7.1.1.4.1.5',
   // ICAO 9303-11 §9.2.6: id-icao-mrtd-security-aaProtocolObject
   aaProtocolObject: '2.23.136.1.1.5',
+  // RFC 5280 §4.2.1: certificate and CRL extensions
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  privateKeyUsagePeriod: '2.5.29.16',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  // X.520 attribute types seen in CSCA and DS names
+  commonName: '2.5.4.3',
+  serialNumberAttribute: '2.5.4.5',
+  countryName: '2.5.4.6',
+  localityName: '2.5.4.7',
+  stateOrProvinceName: '2.5.4.8',
+  organizationName: '2.5.4.10',
+  organizationalUnitName: '2.5.4.11',
 });
 
 /** Value bytes of an OID prefix test: does `oid` lie under `arc`? */
