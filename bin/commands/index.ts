@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
+import { registerDemo } from './demo.js';
+import { registerLds } from './lds.js';
+import { registerPki } from './pki.js';
 
 /** Adds every cancuoc subcommand to the program. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerPki(program);
+  registerLds(program);
+  registerDemo(program);
 }

@@ -33,7 +33,7 @@ import {
   id_ce_privateKeyUsagePeriod,
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
-import { abytes, ascii } from '../lds/bytes.js';
+import { abytes, ascii, equalBytes } from '../lds/bytes.js';
 import { encodeAlgorithmIdentifier, encodeInteger, encodeSetOf, fields, type AlgorithmIdentifier } from '../lds/cms.js';
 import { ParseError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
@@ -90,7 +90,7 @@ export async function issueCertificate(req: CertificateRequest): Promise<Uint8Ar
   if (req.notAfter <= req.notBefore) throw new RangeError('"notAfter" must be later than "notBefore"');
   const subject = encodeName(req.subject);
   const issuer = selfSigned ? undefined : issuerOf(req.issuerCertificate!);
-  if (issuer !== undefined && !samePublicKey(issuer.spki, req.signer.publicKeySpki)) {
+  if (issuer !== undefined && !equalBytes(issuer.spki, req.signer.publicKeySpki)) {
     throw new RangeError('"signer" does not hold the key of "issuerCertificate"');
   }
   const hash = req.hash === undefined ? undefined : ahash(req.hash);
@@ -195,7 +195,7 @@ function attribute(type: string, value: string): RelativeDistinguishedName {
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */
 export function keyIdentifier(spki: Uint8Array): Uint8Array {
-  const key = parseSpki(spki).subjectPublicKey;
+  const key = parseSpki(abytes(spki, 'spki')).subjectPublicKey;
   return new Uint8Array(createHash('sha1').update(new Uint8Array(key)).digest());
 }
 
@@ -263,10 +263,6 @@ function parseSpki(spki: Uint8Array): SubjectPublicKeyInfo {
   } catch (e) {
     throw new RangeError(`"subjectPublicKey" is not a DER SubjectPublicKeyInfo: ${(e as Error).message}`);
   }
-}
-
-function samePublicKey(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 }
 
 export function toX509Algorithm(a: AlgorithmIdentifier): X509AlgorithmIdentifier {

@@ -18,7 +18,7 @@ import {
   id_ce_cRLNumber,
   id_ce_cRLReasons,
 } from '@peculiar/asn1-x509';
-import { abytes } from '../lds/bytes.js';
+import { abytes, equalBytes } from '../lds/bytes.js';
 import { ahash, signatureAlgorithmIdentifier, SUITES, type HashName } from './algorithms.js';
 import { adate, ext, issuerOf, signedStructure, toArrayBuffer, toX509Algorithm } from './certificates.js';
 import type { Signer } from './signer.js';
@@ -49,7 +49,7 @@ export interface CrlRequest {
 /** Issues a DER CertificateList. */
 export async function issueCrl(req: CrlRequest): Promise<Uint8Array> {
   const issuer = issuerOf(abytes(req.issuerCertificate, 'issuerCertificate'));
-  if (Buffer.compare(Buffer.from(issuer.spki), Buffer.from(req.signer.publicKeySpki)) !== 0) {
+  if (!equalBytes(issuer.spki, req.signer.publicKeySpki)) {
     throw new RangeError('"signer" does not hold the key of "issuerCertificate"');
   }
   if (!Number.isSafeInteger(req.crlNumber) || req.crlNumber < 0) {

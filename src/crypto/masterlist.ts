@@ -8,7 +8,7 @@
  * (issued by the CSCA) travels in SignedData.certificates.
  */
 import { createHash } from 'node:crypto';
-import { abytes } from '../lds/bytes.js';
+import { abytes, equalBytes } from '../lds/bytes.js';
 import {
   decodeSignedData,
   elementsOf,
@@ -53,7 +53,7 @@ export interface MasterListRequest {
 export async function issueMasterList(req: MasterListRequest): Promise<Uint8Array> {
   const content = encodeCscaMasterList(req.certificates);
   const signerCert = abytes(req.signerCertificate, 'signerCertificate');
-  if (Buffer.compare(Buffer.from(issuerOf(signerCert).spki), Buffer.from(req.signer.publicKeySpki)) !== 0) {
+  if (!equalBytes(issuerOf(signerCert).spki, req.signer.publicKeySpki)) {
     throw new RangeError('"signer" does not hold the key of "signerCertificate"');
   }
   const hash = req.hash === undefined ? SUITES[req.signer.suite].hash : ahash(req.hash);

@@ -122,7 +122,7 @@ export function genericMapping(g: Group, nonce: Uint8Array, mappingSecret: bigin
 // so a state that ends up in a log or a JSON dump carries no key material.
 
 export type PaceRole = 'terminal' | 'chip';
-export type PaceStep = 'nonce' | 'map' | 'agree' | 'token' | 'done';
+export type PaceStep = 'nonce' | 'map' | 'agree' | 'token';
 
 export interface PaceState {
   readonly role: PaceRole;

@@ -181,12 +181,17 @@ function generateKeyPair(lib: Lib, live: () => Handle, label: string, suite: Sig
     { type: pkcs11js.CKA_LABEL, value: label },
     { type: pkcs11js.CKA_ID, value: id },
   ];
+  const verifyOnly = [
+    { type: pkcs11js.CKA_VERIFY, value: true },
+    { type: pkcs11js.CKA_ENCRYPT, value: false },
+    { type: pkcs11js.CKA_WRAP, value: false },
+  ];
   const publicTemplate =
     params.keyType === 'ec'
-      ? [...common, { type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_EC_PARAMS, value: curveParams(suite) }]
+      ? [...common, ...verifyOnly, { type: pkcs11js.CKA_EC_PARAMS, value: curveParams(suite) }]
       : [
           ...common,
-          { type: pkcs11js.CKA_VERIFY, value: true },
+          ...verifyOnly,
           { type: pkcs11js.CKA_MODULUS_BITS, value: params.modulusBits! },
           { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([0x01, 0x00, 0x01]) },
         ];
@@ -219,21 +224,19 @@ function tokenSigner(lib: Lib, session: () => Handle, label: string, suite: Sign
   return Object.freeze({
     suite,
     publicKeySpki,
-    sign(data: Uint8Array, hash: HashName): Promise<Uint8Array> {
+    async sign(data: Uint8Array, hash: HashName): Promise<Uint8Array> {
       abytes(data, 'data');
       ahash(hash);
       const digest = createHash(hash).update(data).digest();
       const s = session();
-      return Promise.resolve(
-        call('sign', () => {
-          if (params.keyType === 'ec') {
-            lib.C_SignInit(s, { mechanism: pkcs11js.CKM_ECDSA }, privateKey);
-            return ecdsaRawToDer(lib.C_Sign(s, digest, Buffer.alloc(2 * params.fieldBytes!)));
-          }
-          lib.C_SignInit(s, { mechanism: pkcs11js.CKM_RSA_PKCS_PSS, parameter: pssParams(hash) }, privateKey);
-          return new Uint8Array(lib.C_Sign(s, digest, Buffer.alloc(params.modulusBits! / 8)));
-        }),
-      );
+      return call('sign', () => {
+        if (params.keyType === 'ec') {
+          lib.C_SignInit(s, { mechanism: pkcs11js.CKM_ECDSA }, privateKey);
+          return ecdsaRawToDer(lib.C_Sign(s, digest, Buffer.alloc(2 * params.fieldBytes!)));
+        }
+        lib.C_SignInit(s, { mechanism: pkcs11js.CKM_RSA_PKCS_PSS, parameter: pssParams(hash) }, privateKey);
+        return new Uint8Array(lib.C_Sign(s, digest, Buffer.alloc(params.modulusBits! / 8)));
+      });
     },
   });
 }

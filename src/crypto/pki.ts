@@ -6,6 +6,7 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { equalBytes } from '../lds/bytes.js';
 import { CancuocError, ParseError, ValidationError } from '../lds/errors.js';
 import { asuite, type SignatureSuite } from './algorithms.js';
 import { fromPem, issueCertificate, issuerOf, toPem, type CertificateRole } from './certificates.js';
@@ -202,7 +203,10 @@ export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise
   const crl = fromPem(await readText(join(dir, manifest.files.crl)), 'X509 CRL');
   const masterList = await readBytes(join(dir, manifest.files.masterList));
   // Ask for the passphrase once, only if a key file needs it.
-  const encrypted = ROLES.some((r) => manifest.keys[r].kind === 'pkcs8' && (manifest.keys[r] as { encrypted: boolean }).encrypted);
+  const encrypted = ROLES.some((r) => {
+    const ref = manifest.keys[r];
+    return ref.kind === 'pkcs8' && ref.encrypted;
+  });
   const passphrase = encrypted ? await resolvePassphrase(secrets.passphrase) : undefined;
   const signers = {} as Record<Role, LoadedSigner>;
   const closeAll = (): void => Object.values(signers).forEach((s) => s.close());
@@ -211,7 +215,7 @@ export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise
       const signer = await loadSigner(manifest.keys[role], { dir, ...secrets, ...(passphrase === undefined ? {} : { passphrase }) });
       signers[role] = signer;
       const certKey = issuerOf(certificates[role]).spki;
-      if (Buffer.compare(Buffer.from(certKey), Buffer.from(signer.publicKeySpki)) !== 0) {
+      if (!equalBytes(certKey, signer.publicKeySpki)) {
         throw new ValidationError('PKI_KEY_MISMATCH', `the ${role} key does not match ${manifest.files[role]}`, {
           file: manifest.files[role],
         });

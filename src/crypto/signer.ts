@@ -36,13 +36,13 @@ export function softwareSigner(privateKey: KeyObject, suite: SignatureSuite): Si
   return Object.freeze({
     suite,
     publicKeySpki,
-    sign(data: Uint8Array, hash: HashName): Promise<Uint8Array> {
+    async sign(data: Uint8Array, hash: HashName): Promise<Uint8Array> {
       abytes(data, 'data');
       ahash(hash);
       const options = isEc
         ? { key: privateKey, dsaEncoding: 'der' as const }
         : { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hashLength(hash) };
-      return Promise.resolve(new Uint8Array(nodeSign(hash, data, options)));
+      return new Uint8Array(nodeSign(hash, data, options));
     },
   });
 }

@@ -3,7 +3,7 @@
  * ICAO 9303-3 (8th ed.) §3.9 and ISO/IEC 19794-5 §8: 35×45 mm portrait, head centred, about 70–80 %
  * of the height. Photos that cannot give a usable portrait are rejected with a reason.
  */
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { ValidationError } from '../lds/errors.js';
 
 export interface FaceBox {
@@ -80,7 +80,7 @@ export async function measurePhoto(image: Uint8Array): Promise<PhotoQuality> {
 const LIMITS = Object.freeze({ minLuma: 50, maxLuma: 242, maxClipped: 0.25, minSharpness: 4 });
 
 export async function checkPhoto(image: Uint8Array): Promise<void> {
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(image).metadata();
   } catch (e) {

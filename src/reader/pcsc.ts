@@ -117,11 +117,16 @@ export interface CardEvent {
 
 interface ReaderEntry {
   readonly native: NativeReader;
+  /** Settles with the reader's first status event: its native thread is then in its wait loop. */
+  readonly started: Promise<void>;
+  markStarted: () => void;
   known: boolean;
   present: boolean;
   counter: number;
   atr: Uint8Array | undefined;
 }
+
+const READER_START_GRACE_MS = 2000;
 
 /** One pcsclite context: the readers it sees, their card state, and waits on both. */
 class PcscSession {
@@ -172,21 +177,34 @@ class PcscSession {
     });
   }
 
-  close(): void {
+  /**
+   * Stops the binding's threads. A reader closed before its thread reached its wait loop never
+   * releases its libuv handle (node-pcsclite 1.0 cardreader.cpp), which keeps the process alive;
+   * so stop the reader list first, then close each reader once it has reported a status.
+   */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const { native } of this.readers.values()) native.close();
     this.native.close();
-    this.readers.clear();
+    const entries = [...this.readers.values()];
     this.notifyNow();
+    await Promise.race([Promise.all(entries.map((e) => e.started)), new Promise((r) => setTimeout(r, READER_START_GRACE_MS).unref())]);
+    for (const { native } of entries) native.close();
+    this.readers.clear();
   }
 
   private addReader(native: NativeReader): void {
-    const entry: ReaderEntry = { native, known: false, present: false, counter: 0, atr: undefined };
+    let markStarted!: () => void;
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    const entry: ReaderEntry = { native, started, markStarted, known: false, present: false, counter: 0, atr: undefined };
     this.readers.set(native.name, entry);
     native.on('status', (status) => this.onStatus(entry, status));
-    native.on('error', (e) => this.fail(fromPcsc(e, 'reader-status', native.name)));
+    native.on('error', (e) => {
+      entry.markStarted();
+      this.fail(fromPcsc(e, 'reader-status', native.name));
+    });
     native.on('end', () => {
+      entry.markStarted();
       if (entry.present) this.emitCard('card-removed', { reader: native.name });
       this.readers.delete(native.name);
       this.scheduleNotify();
@@ -199,6 +217,7 @@ class PcscSession {
    * swapped between two polls still shows up as a removal followed by an insertion.
    */
   private onStatus(entry: ReaderEntry, status: NativeStatus): void {
+    entry.markStarted();
     const present = (status.state & entry.native.SCARD_STATE_PRESENT) !== 0;
     const counter = status.state >>> 16;
     const atr = present && status.atr !== undefined && status.atr.length > 0 ? new Uint8Array(status.atr) : undefined;
@@ -244,7 +263,7 @@ async function withSession<T>(run: (session: PcscSession) => Promise<T>): Promis
   try {
     return await run(session);
   } finally {
-    session.close();
+    await session.close();
   }
 }
 
@@ -329,7 +348,7 @@ export class ReaderWatch {
     try {
       await readerReady(session, name, checkTimeout(options.timeoutMs ?? 2000));
     } catch (e) {
-      session.close();
+      await session.close();
       throw e;
     }
     return new ReaderWatch(session, name);
@@ -369,8 +388,8 @@ export class ReaderWatch {
     ).then(() => undefined);
   }
 
-  close(): void {
-    this.session.close();
+  close(): Promise<void> {
+    return this.session.close();
   }
 }
 
@@ -425,7 +444,7 @@ export class PcscTransport extends BaseTransport implements Transport {
       const protocol = protocolCode === native.SCARD_PROTOCOL_T1 ? 'T=1' : 'T=0';
       return new PcscTransport(session, native, name, entry.atr ?? new Uint8Array(0), protocol, protocolCode, disposition);
     } catch (e) {
-      session.close();
+      await session.close();
       throw e;
     }
   }
@@ -442,10 +461,7 @@ export class PcscTransport extends BaseTransport implements Transport {
   protected release(): Promise<void> {
     return new Promise((resolve) => {
       // A card already gone cannot be reset; the handle is released either way.
-      this.native.disconnect(this.disposition, () => {
-        this.session.close();
-        resolve();
-      });
+      this.native.disconnect(this.disposition, () => resolve(this.session.close()));
     });
   }
 }

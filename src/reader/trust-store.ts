@@ -7,11 +7,11 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { decodeMasterList } from '../crypto/masterlist.js';
 import { verifySignature, verifySignerInfo } from '../crypto/signature.js';
 import { ascii, equalBytes, hex } from '../lds/bytes.js';
 import {
   decodeAlgorithmIdentifier,
-  decodeSignedData,
   elementsOf,
   expectElement,
   fields,
@@ -230,12 +230,19 @@ function nameText(name: Tlv): string {
       const f = fields(atv, MODE, 'AttributeTypeAndValue');
       const type = readOid(f.take(0x06, 'type'), 'AttributeTypeAndValue.type');
       const value = f.any('value');
-      // BMPString is UTF-16BE; the other string types are ASCII subsets or UTF-8
-      const text = value.tag === 0x1e ? Buffer.from(value.value).swap16().toString('utf16le') : Buffer.from(value.value).toString('utf8');
-      parts.push(`${NAME_LABELS.get(type) ?? type}=${text}`);
+      parts.push(`${NAME_LABELS.get(type) ?? type}=${stringValue(value)}`);
     }
   }
   return parts.join(', ');
+}
+
+/** BMPString is UTF-16BE (X.690 §8.23.8); the other DirectoryString types are ASCII subsets or UTF-8. */
+function stringValue(value: Tlv): string {
+  if (value.tag !== 0x1e) return Buffer.from(value.value).toString('utf8');
+  if (value.value.length % 2 !== 0) {
+    throw new ParseError('X509_BAD_STRING', 'BMPString of odd length', { tag: value.tag, offset: value.offset, field: 'Name' });
+  }
+  return Buffer.from(value.value).swap16().toString('utf16le');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,15 +494,9 @@ export class TrustStore {
    */
   addMasterList(input: Uint8Array, options: { acceptUnverified?: boolean } = {}): MasterListReport {
     const [der] = derObjects(input);
-    const sd = decodeSignedData(der!, MODE);
-    if (sd.contentType !== OID.cscaMasterList) {
-      throw new ParseError('ML_BAD_CONTENT_TYPE', `eContentType ${sd.contentType} is not id-icao-cscaMasterList`, { field: 'eContentType' });
-    }
-    const ml = fields(expectElement(decodeTlv(sd.content, MODE, sd.contentOffset), 0x30, 'CscaMasterList'), MODE, 'CscaMasterList');
-    readSmallInt(ml.take(0x02, 'version'), MODE, 'CscaMasterList.version');
-    const entries = childrenOf(ml.take(0x31, 'certList'), MODE);
-    ml.done();
-    const parsed = entries.map((e) => attempt(() => parseCertificate(e.raw)));
+    const ml = decodeMasterList(der!, MODE);
+    const sd = ml.signedData;
+    const parsed = ml.certificates.map((c) => attempt(() => parseCertificate(c)));
 
     const signer = findCmsSigner(sd);
     const check = signer?.certificate === undefined ? undefined : verifySignerInfo(sd, signer.signerInfo, signer.certificate.spki);

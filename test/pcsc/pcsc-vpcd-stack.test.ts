@@ -49,7 +49,7 @@ describe.skipIf(!status.available)('PC/SC stack: pcscd + vpcd + pcsclite', () =>
   afterAll(async () => {
     await transport?.close();
     await card?.close();
-    watch?.close();
+    await watch?.close();
     slot?.release();
   });
 

@@ -225,7 +225,8 @@ describe('misuse and hostile input', () => {
         expect(e).toBeInstanceOf(CancuocError);
       }
       const mutated = Uint8Array.from(csca);
-      mutated[rnd() % mutated.length] ^= 1 + (rnd() % 255);
+      const pos = rnd() % mutated.length;
+      mutated[pos] = mutated[pos]! ^ (1 + (rnd() % 255));
       try {
         parseCertificate(mutated);
       } catch (e) {

@@ -109,7 +109,8 @@ describe('decodeMasterList on hostile input', () => {
           ? Uint8Array.from({ length: 1 + (i % 300) }, rnd)
           : (() => {
               const m = Uint8Array.from(list);
-              m[(rnd() * 256 + rnd()) % m.length] ^= 1 + (rnd() % 255);
+              const pos = (rnd() * 256 + rnd()) % m.length;
+              m[pos] = m[pos]! ^ (1 + (rnd() % 255));
               return m;
             })();
       try {

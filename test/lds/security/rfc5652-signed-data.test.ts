@@ -272,9 +272,16 @@ describe('RFC 5652: what the decoder rejects', () => {
 
   it('wrong argument types are a TypeError naming the argument', () => {
     for (const v of NOT_BYTES) expect(() => decodeSignedData(v as Uint8Array)).toThrow(/"contentInfo"/);
-    expect(() =>
-      encodeSignedData({ ...({} as never), signerInfo: { signedAttrsDer: fromHex('3000') } as never }),
-    ).toThrow(TypeError);
+    const sd = decodeSignedData(ci);
+    const si = sd.signerInfos[0]!;
+    const input = {
+      contentType: sd.contentType,
+      content: sd.content,
+      digestAlgorithm: sd.digestAlgorithms[0]!,
+      certificates: sd.certificates,
+      signerInfo: { ...si, signedAttrsDer: fromHex('a000') },
+    };
+    expect(() => encodeSignedData(input)).toThrow(/"signedAttrsDer" expected DER of a SET/);
   });
 });
 

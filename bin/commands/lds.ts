@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { isHashName } from '../../src/crypto/algorithms.js';
+import { loadPki } from '../../src/crypto/pki.js';
+import { ValidationError } from '../../src/lds/errors.js';
+import { parseCitizenRecord } from '../../src/issuance/citizen.js';
+import { buildDocumentSet } from '../../src/issuance/document-set.js';
+import { writeDocumentSet } from '../../src/issuance/document-set-files.js';
+import { dataGroupsOf, readDocumentDir } from '../../src/reader/document-dir.js';
+import { passiveAuthentication } from '../../src/reader/passive-auth.js';
+import { EXIT } from '../exit-codes.js';
+import { printPassiveAuth, verdictExitCode } from './report.js';
+import { loadTrust } from './trust.js';
+
+interface BuildOptions {
+  record: string;
+  photo: string;
+  finger?: string[];
+  pki: string;
+  out: string;
+  hash: string;
+  photoBudget: string;
+  insecurePlainKeys?: boolean;
+}
+
+export function registerLds(program: Command): void {
+  const lds = program.command('lds').description('the document set: build and verify the files of a card');
+  lds
+    .command('build')
+    .description('build and sign the data groups of one citizen')
+    .requiredOption('--record <file>', 'citizen record (JSON)')
+    .requiredOption('--photo <file>', 'face photo (JPEG or PNG)')
+    .option('--finger <file...>', 'ISO/IEC 19794-2 minutiae record(s), one or two fingers')
+    .requiredOption('--pki <dir>', 'PKI made by `cancuoc pki init`')
+    .requiredOption('--out <dir>', 'directory for the document set')
+    .option('--hash <name>', 'SOD hash: sha256, sha384 or sha512', 'sha256')
+    .option('--photo-budget <bytes>', 'largest DG2 JPEG', '15000')
+    .option('--insecure-plain-keys', 'write the chip keys unencrypted (throwaway test sets only)')
+    .action(async (opts: BuildOptions) => {
+      if (!isHashName(opts.hash) || !['sha256', 'sha384', 'sha512'].includes(opts.hash)) {
+        throw new ValidationError('CLI_HASH', `--hash ${opts.hash}: expected sha256, sha384 or sha512`, { field: '--hash' });
+      }
+      const budget = Number(opts.photoBudget);
+      if (!Number.isInteger(budget) || budget < 2000) {
+        throw new ValidationError('CLI_BUDGET', `--photo-budget ${opts.photoBudget}: expected a byte count ≥ 2000`, { field: '--photo-budget' });
+      }
+      const record = parseCitizenRecord(await readFile(opts.record, 'utf8'));
+      const photo = new Uint8Array(await readFile(opts.photo));
+      const fingers = await Promise.all((opts.finger ?? []).map(async (f) => new Uint8Array(await readFile(f))));
+      const pki = await loadPki(opts.pki);
+      try {
+        const set = await buildDocumentSet({
+          record,
+          photo,
+          fingers,
+          dsSigner: pki.signers.ds,
+          dsCertificate: pki.certificates.ds,
+          hash: opts.hash,
+          photoBudget: budget,
+        });
+        const manifest = await writeDocumentSet(opts.out, set, { insecurePlainKeys: opts.insecurePlainKeys === true });
+        process.stdout.write(
+          `document set written to ${opts.out}: ${Object.values(manifest.files).join(', ')}, manifest.json ` +
+            `(portrait ${set.portrait.width}×${set.portrait.height}, ${set.portrait.bytes} bytes)\n`,
+        );
+      } finally {
+        pki.close();
+      }
+    });
+  lds
+    .command('verify')
+    .description('passive authentication of a document set or dump, offline')
+    .argument('<dir>', 'directory with SOD and data groups (DG1.bin, EF_SOD.bin, Datagroup1.bin, ef0101.bin, ...)')
+    .requiredOption('--trust <path...>', 'CSCA certificates, master lists, CRLs, or directories of them')
+    .option('--json', 'print the report as JSON (docs/report-schema.md)')
+    .action(async (dir: string, opts: { trust: string[]; json?: boolean }) => {
+      const { store } = await loadTrust(opts.trust);
+      const { files } = await readDocumentDir(dir);
+      const report = passiveAuthentication({ sod: files.get('SOD')!, dataGroups: dataGroupsOf(files), trust: store });
+      if (opts.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else printPassiveAuth(report);
+      process.exitCode = verdictExitCode(report.verdict);
+    });
+}

@@ -1,0 +1,58 @@
+/**
+ * A document set on disk, as `cancuoc lds build` writes it and `cancuoc personalize` reads it:
+ * one `<name>.bin` per EF, the chip keys as PKCS#8 (encrypted unless a throwaway set was asked
+ * for), and manifest.json. Every file is written atomically; the manifest goes last, so a set with
+ * a manifest is complete.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { resolvePassphrase, writeFileAtomic } from '../crypto/keystore.js';
+import type { DocumentSet } from './document-set.js';
+
+export const MANIFEST_VERSION = 1;
+
+export interface DocumentSetManifest {
+  readonly version: number;
+  readonly documentNumber: string;
+  readonly dateOfBirth: string;
+  readonly dateOfExpiry: string;
+  readonly can: string;
+  readonly files: Readonly<Record<string, string>>;
+  readonly keys: { readonly aa: string; readonly ca: string; readonly encrypted: boolean };
+}
+
+export interface WriteOptions {
+  readonly insecurePlainKeys?: boolean;
+  readonly passphrase?: string;
+}
+
+export async function writeDocumentSet(dir: string, set: DocumentSet, options: WriteOptions = {}): Promise<DocumentSetManifest> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const encrypted = options.insecurePlainKeys !== true;
+  const passphrase = encrypted ? await resolvePassphrase(options.passphrase, 'the chip keys') : undefined;
+  const files: Record<string, string> = {};
+  for (const [name, bytes] of set.files) {
+    files[name] = `${name}.bin`;
+    await writeFileAtomic(join(dir, files[name]), bytes, 0o644);
+  }
+  await writeFileAtomic(join(dir, 'aa-key.pem'), pkcs8(set.keys.aa, passphrase));
+  await writeFileAtomic(join(dir, 'ca-key.pem'), pkcs8(set.keys.ca, passphrase));
+  const manifest: DocumentSetManifest = {
+    version: MANIFEST_VERSION,
+    documentNumber: set.documentNumber,
+    dateOfBirth: set.dateOfBirth,
+    dateOfExpiry: set.dateOfExpiry,
+    can: set.can,
+    files,
+    keys: { aa: 'aa-key.pem', ca: 'ca-key.pem', encrypted },
+  };
+  await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
+  return Object.freeze(manifest);
+}
+
+/** PKCS#8 PEM; with a passphrase, PBES2 (PBKDF2 + AES-256-CBC) as for the PKI keys. */
+function pkcs8(key: KeyObject, passphrase: string | undefined): string {
+  if (passphrase === undefined) return key.export({ type: 'pkcs8', format: 'pem' }) as string;
+  return key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string;
+}

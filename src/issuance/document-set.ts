@@ -1,0 +1,167 @@
+/**
+ * The document set of one card: every EF the chip will hold, signed into EF.SOD, plus the chip's
+ * own keys (Active and Chip Authentication). ICAO 9303-10 (8th ed.) §4 for the files, 9303-11 §6.1
+ * and §6.2 for the keys announced in DG15 and DG14, /work/shared cccd-profile for the vn-cccd choices
+ * (PACE ECDH-GM AES-128 on brainpoolP256r1, CA ECDH AES-128, DG1, DG2, DG3, DG13, DG14, DG15).
+ */
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { encodeCardAccess } from '../lds/card-access.js';
+import { encodeCom } from '../lds/com.js';
+import { encodeDg13 } from '../lds/dg13.js';
+import { encodeDg14 } from '../lds/dg14.js';
+import { encodeDg15 } from '../lds/dg15.js';
+import { dg2FromFaceRecords } from '../lds/dg2.js';
+import { dg3FromFingerRecords } from '../lds/dg3.js';
+import { faceRecordFromJpeg } from '../lds/face-record.js';
+import { decodeMinutiaeRecord } from '../lds/finger-minutiae.js';
+import { canFromId, documentNumberFromId } from '../lds/cccd-id.js';
+import { OID } from '../lds/oid.js';
+import { protocolOid, type SecurityInfoInput } from '../lds/security-infos.js';
+import type { HashName } from '../crypto/algorithms.js';
+import { signSod } from '../crypto/sod-sign.js';
+import type { Signer } from '../crypto/signer.js';
+import { citizenDg1, citizenDg13, type CitizenRecord } from './citizen.js';
+import { makePortrait, type FaceBox } from './portrait.js';
+
+/** LDS 1.8 and Unicode 4.0.0, as ICAO 9303-10 §4.6.1 writes them in EF.COM and the SOD. */
+const LDS_VERSION = '0108';
+const UNICODE_VERSION = '040000';
+/** ICAO 9303-11 §9.5.1 Table 12: parameter id 13 = brainpoolP256r1, as on real CCCD chips. */
+const PACE_PARAMETER_ID = 13;
+const CHIP_CURVE = 'brainpoolP256r1';
+/** BSI TR-03111 §5.2.1 ecdsa-plain-SHA256: the AA signature format announced in DG14 (9303-11 §9.2.6). */
+const ECDSA_PLAIN_SHA256 = `${OID.ecdsaPlainSignatures}.3`;
+
+export type AaKeyType = 'ecdsa-bp256' | 'rsa-2048';
+
+export interface DocumentSetInput {
+  readonly record: CitizenRecord;
+  /** Photo of the holder (JPEG or PNG); becomes the DG2 portrait. */
+  readonly photo: Uint8Array;
+  readonly faceBox?: FaceBox;
+  readonly photoBudget?: number;
+  /** ISO/IEC 19794-2 or ANSI 378 minutiae records, one per finger (at most two). */
+  readonly fingers?: readonly Uint8Array[];
+  readonly dsSigner: Signer;
+  readonly dsCertificate: Uint8Array;
+  readonly hash?: HashName;
+  readonly aaKeyType?: AaKeyType;
+  readonly signingTime?: Date;
+}
+
+export interface ChipKeys {
+  readonly aa: KeyObject;
+  readonly ca: KeyObject;
+}
+
+export interface DocumentSet {
+  /** File name (COM, CardAccess, DG1, ..., SOD) → the EF bytes. */
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  readonly keys: ChipKeys;
+  readonly documentNumber: string;
+  /** YYMMDD. */
+  readonly dateOfBirth: string;
+  /** YYMMDD, or `<<<<<<` for a card without expiry. */
+  readonly dateOfExpiry: string;
+  readonly can: string;
+  readonly portrait: { readonly width: number; readonly height: number; readonly bytes: number };
+}
+
+export async function buildDocumentSet(input: DocumentSetInput): Promise<DocumentSet> {
+  const { record } = input;
+  const fingers = input.fingers ?? [];
+  if (fingers.length > 2) throw new RangeError(`"fingers" expected at most 2 records, got ${fingers.length}`);
+  const portrait = await makePortrait(input.photo, {
+    ...(input.faceBox === undefined ? {} : { faceBox: input.faceBox }),
+    ...(input.photoBudget === undefined ? {} : { maxBytes: input.photoBudget }),
+  });
+  const keys: ChipKeys = Object.freeze({ aa: generateAaKey(input.aaKeyType ?? 'ecdsa-bp256'), ca: generateEcKey() });
+
+  const dataGroups = new Map<number, Uint8Array>();
+  dataGroups.set(1, citizenDg1(record));
+  dataGroups.set(2, dg2FromFaceRecords([faceRecordFromJpeg(portrait.jpeg)]));
+  if (fingers.length > 0) dataGroups.set(3, dg3FromFingerRecords(fingers.map((f) => decodeMinutiaeRecord(f))));
+  dataGroups.set(13, encodeDg13(citizenDg13(record)));
+  dataGroups.set(14, encodeDg14(dg14Infos(keys)));
+  dataGroups.set(15, encodeDg15(spki(keys.aa)));
+
+  const sod = await signSod({
+    dataGroups,
+    hash: input.hash ?? 'sha256',
+    signer: input.dsSigner,
+    dsCertificate: input.dsCertificate,
+    ldsVersion: LDS_VERSION,
+    unicodeVersion: UNICODE_VERSION,
+    ...(input.signingTime === undefined ? {} : { signingTime: input.signingTime }),
+  });
+
+  const files = new Map<string, Uint8Array>();
+  files.set('COM', encodeCom({ ldsVersion: LDS_VERSION, unicodeVersion: UNICODE_VERSION, dataGroups: [...dataGroups.keys()] }));
+  files.set('CardAccess', encodeCardAccess(cardAccessInfos()));
+  for (const [dg, bytes] of dataGroups) files.set(`DG${dg}`, bytes);
+  files.set('SOD', sod);
+
+  const mrzLine2 = citizenMrzLine2(dataGroups.get(1)!);
+  return Object.freeze({
+    files,
+    keys,
+    documentNumber: documentNumberFromId(record.id),
+    dateOfBirth: mrzLine2.slice(0, 6),
+    dateOfExpiry: mrzLine2.slice(8, 14),
+    can: canFromId(record.id),
+    portrait: Object.freeze({ width: portrait.width, height: portrait.height, bytes: portrait.jpeg.length }),
+  });
+}
+
+/** Line 2 of the TD1 MRZ inside DG1 (61 5D 5F1F 5A <90 characters>). */
+function citizenMrzLine2(dg1: Uint8Array): string {
+  const text = Buffer.from(dg1.subarray(dg1.length - 90)).toString('latin1');
+  return text.slice(30, 60);
+}
+
+function generateAaKey(type: AaKeyType): KeyObject {
+  if (type === 'rsa-2048') return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  return generateEcKey();
+}
+
+function generateEcKey(): KeyObject {
+  return generateKeyPairSync('ec', { namedCurve: CHIP_CURVE }).privateKey;
+}
+
+function spki(privateKey: KeyObject): Uint8Array {
+  return new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
+}
+
+/** EF.CardAccess as real CCCD chips have it: TA v1, CA ECDH AES-128 v1, PACE ECDH-GM AES-128 v2 id 13. */
+function cardAccessInfos(): SecurityInfoInput[] {
+  return [
+    { kind: 'terminalAuthentication', protocol: OID.idTA, version: 1 },
+    { kind: 'chipAuthentication', protocol: caProtocol(), version: 1 },
+    { kind: 'pace', protocol: paceProtocol(), version: 2, parameterId: PACE_PARAMETER_ID },
+  ];
+}
+
+/** DG14 (ICAO 9303-11 §9.2): the CA public key and protocol, PACE, TA, and the AA signature format for ECDSA. */
+function dg14Infos(keys: ChipKeys): SecurityInfoInput[] {
+  const infos: SecurityInfoInput[] = [
+    ...cardAccessInfos(),
+    { kind: 'chipAuthenticationPublicKey', protocol: OID.idPK_ECDH, publicKey: { raw: spki(keys.ca) } },
+  ];
+  if (keys.aa.asymmetricKeyType === 'ec') {
+    infos.push({ kind: 'activeAuthentication', protocol: OID.aaProtocolObject, version: 1, signatureAlgorithm: ECDSA_PLAIN_SHA256 });
+  }
+  return infos;
+}
+
+function paceProtocol(): string {
+  return mustOid(protocolOid('pace', 'ECDH', 'GM', 'AES-128'), 'PACE');
+}
+
+function caProtocol(): string {
+  return mustOid(protocolOid('chipAuthentication', 'ECDH', undefined, 'AES-128'), 'CA');
+}
+
+function mustOid(oid: string | undefined, what: string): string {
+  if (oid === undefined) throw new Error(`no ${what} protocol OID for ECDH AES-128`);
+  return oid;
+}
