@@ -73,10 +73,13 @@ export function registerLds(program: Command): void {
     .argument('<dir>', 'directory with SOD and data groups (DG1.bin, EF_SOD.bin, Datagroup1.bin, ef0101.bin, ...)')
     .requiredOption('--trust <path...>', 'CSCA certificates, master lists, CRLs, or directories of them')
     .option('--json', 'print the report as JSON (docs/report-schema.md)')
-    .action(async (dir: string, opts: { trust: string[]; json?: boolean }) => {
+    .option('--at <time>', 'check validity at this ISO 8601 time instead of now')
+    .action(async (dir: string, opts: { trust: string[]; json?: boolean; at?: string }) => {
+      const at = opts.at === undefined ? new Date() : new Date(opts.at);
+      if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
       const { store } = await loadTrust(opts.trust);
       const { files } = await readDocumentDir(dir);
-      const report = passiveAuthentication({ sod: files.get('SOD')!, dataGroups: dataGroupsOf(files), trust: store });
+      const report = passiveAuthentication({ sod: files.get('SOD')!, dataGroups: dataGroupsOf(files), trust: store, at });
       if (opts.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printPassiveAuth(report);
       process.exitCode = verdictExitCode(report.verdict);

@@ -74,12 +74,10 @@ export interface CertificateRequest {
   readonly serialNumber?: Uint8Array;
 }
 
-// ICAO 9303-13 (8th ed.) VDS-NC: extended key usage of a bar code (seal) signer certificate.
-const EKU_BARCODE_SIGNER = '2.23.136.1.1.14.2';
-
 /** Issues one certificate and returns its DER. */
 export async function issueCertificate(req: CertificateRequest): Promise<Uint8Array> {
   const role = arole(req.role);
+  if (typeof req.signer?.sign !== 'function') throw new TypeError('"signer" expected a Signer');
   const selfSigned = req.issuerCertificate === undefined;
   if (selfSigned !== (role === 'csca')) {
     throw new TypeError(`"issuerCertificate" ${role === 'csca' ? 'must be omitted for a CSCA' : `is required for a ${role}`}`);
@@ -124,9 +122,10 @@ function roleExtensions(req: CertificateRequest, role: CertificateRole, spki: Ui
   exts.push(ext(id_ce_keyUsage, true, new KeyUsage(usage)));
   if (req.privateKeyUsage !== undefined) {
     const { notBefore, notAfter } = req.privateKeyUsage;
-    adate(notBefore, 'privateKeyUsage.notBefore');
-    adate(notAfter, 'privateKeyUsage.notAfter');
-    exts.push(ext(id_ce_privateKeyUsagePeriod, false, new PrivateKeyUsagePeriod({ notBefore, notAfter })));
+    // GeneralizedTime without fractional seconds (RFC 5280 §4.1.2.5.2)
+    const seconds = (d: Date, name: string): Date => new Date(Math.floor(adate(d, name).getTime() / 1000) * 1000);
+    const period = { notBefore: seconds(notBefore, 'privateKeyUsage.notBefore'), notAfter: seconds(notAfter, 'privateKeyUsage.notAfter') };
+    exts.push(ext(id_ce_privateKeyUsagePeriod, false, new PrivateKeyUsagePeriod(period)));
   }
   if (role === 'csca') {
     // ICAO 9303-12 §7.1.1: CSCA is a CA that issues only end-entity certificates.
@@ -136,7 +135,7 @@ function roleExtensions(req: CertificateRequest, role: CertificateRole, spki: Ui
     exts.push(rawExt(OID.documentTypeList, false, encodeDocumentTypeList(req.documentTypes)));
   }
   if (role === 'mlsigner') exts.push(ext(id_ce_extKeyUsage, false, new ExtendedKeyUsage([OID.cscaMasterListSigningKey])));
-  if (role === 'seal') exts.push(ext(id_ce_extKeyUsage, false, new ExtendedKeyUsage([EKU_BARCODE_SIGNER])));
+  if (role === 'seal') exts.push(ext(id_ce_extKeyUsage, false, new ExtendedKeyUsage([OID.barcodeSignerKeyUsage])));
   return exts;
 }
 

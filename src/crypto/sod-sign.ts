@@ -6,19 +6,13 @@
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import { abytes, ascii } from '../lds/bytes.js';
-import {
-  encodeOidTlv,
-  encodeSignedAttributes,
-  encodeSignedData,
-  expectElement,
-  fields,
-  type AlgorithmIdentifier,
-} from '../lds/cms.js';
+import { encodeOidTlv, encodeSignedAttributes, encodeSignedData, type AlgorithmIdentifier } from '../lds/cms.js';
 import { CancuocError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { encodeLdsSecurityObject, wrapSod } from '../lds/sod.js';
-import { decodeTlv, encodeTlv } from '../lds/tlv.js';
+import { encodeTlv } from '../lds/tlv.js';
 import { ahash, hashOid, signatureAlgorithmIdentifier, type HashName } from './algorithms.js';
+import { issuerAndSerialNumber, issuerOf } from './certificates.js';
 import type { Signer } from './signer.js';
 import { verifySignature } from './signature.js';
 
@@ -45,8 +39,10 @@ export async function signSod(input: SignSodInput): Promise<Uint8Array> {
   if (typeof signer !== 'object' || signer === null || typeof signer.sign !== 'function') {
     throw new TypeError('"signer" expected a Signer');
   }
-  const ds = readDsCertificate(abytes(input.dsCertificate, 'dsCertificate'));
-  if (!sameKey(ds.spki, signer.publicKeySpki)) throw new RangeError('"dsCertificate" does not certify the key of "signer"');
+  const dsCertificate = abytes(input.dsCertificate, 'dsCertificate');
+  const sid = issuerAndSerialNumber(dsCertificate);
+  const dsKey = issuerOf(dsCertificate).spki;
+  if (!sameKey(dsKey, signer.publicKeySpki)) throw new RangeError('"dsCertificate" does not certify the key of "signer"');
   const signingTime = input.signingTime ?? new Date();
   if (!(signingTime instanceof Date) || Number.isNaN(signingTime.getTime())) throw new TypeError('"signingTime" expected a valid Date');
 
@@ -69,7 +65,7 @@ export async function signSod(input: SignSodInput): Promise<Uint8Array> {
   const signatureAlgorithm = signatureAlgorithmIdentifier(signer.suite, hash);
 
   // A signer that answers with a wrong key or a broken value must not produce a SOD.
-  if (verifySignature({ spki: ds.spki, algorithm: signatureAlgorithm, data: signedAttrsDer, signature }) !== true) {
+  if (verifySignature({ spki: dsKey, algorithm: signatureAlgorithm, data: signedAttrsDer, signature }) !== true) {
     throw new CancuocError('SOD_SELF_CHECK_FAILED', 'the signature made for the SOD does not verify with the DS certificate', {
       step: 'sod-sign',
     });
@@ -79,9 +75,9 @@ export async function signSod(input: SignSodInput): Promise<Uint8Array> {
     contentType: OID.ldsSecurityObject,
     content,
     digestAlgorithm,
-    certificates: [input.dsCertificate],
+    certificates: [dsCertificate],
     signerInfo: {
-      sid: { kind: 'issuerAndSerialNumber', issuer: ds.issuer, serialNumber: ds.serialNumber },
+      sid: { kind: 'issuerAndSerialNumber', issuer: sid.issuer, serialNumber: sid.serialNumber },
       digestAlgorithm,
       signedAttrsDer,
       signatureAlgorithm,
@@ -103,30 +99,6 @@ function checkDataGroups(groups: ReadonlyMap<number, Uint8Array>): [number, Uint
 
 function digest(hash: HashName, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(hash).update(data).digest());
-}
-
-interface DsFields {
-  readonly issuer: Uint8Array;
-  /** INTEGER value bytes, as in the certificate. */
-  readonly serialNumber: Uint8Array;
-  readonly spki: Uint8Array;
-}
-
-/**
- * RFC 5280 §4.1: Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { version [0] EXPLICIT OPTIONAL,
- * serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, ... }, ... }.
- */
-function readDsCertificate(der: Uint8Array): DsFields {
-  const cert = fields(expectElement(decodeTlv(der, 'lenient'), 0x30, 'Certificate'), 'lenient', 'Certificate');
-  const tbs = fields(cert.take(0x30, 'tbsCertificate'), 'lenient', 'TBSCertificate');
-  tbs.maybe(0xa0);
-  const serialNumber = tbs.take(0x02, 'serialNumber').value;
-  tbs.take(0x30, 'signature');
-  const issuer = tbs.take(0x30, 'issuer').raw;
-  tbs.take(0x30, 'validity');
-  tbs.take(0x30, 'subject');
-  const spki = tbs.take(0x30, 'subjectPublicKeyInfo').raw;
-  return { issuer, serialNumber, spki };
 }
 
 /** Same public key, whatever the two SPKI encodings (named curve vs. explicit, PSS vs. rsaEncryption). */

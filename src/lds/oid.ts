@@ -52,6 +52,8 @@ export const OID = Object.freeze({
   cscaMasterList: '2.23.136.1.1.2',
   cscaMasterListSigningKey: '2.23.136.1.1.3',
   documentTypeList: '2.23.136.1.1.6.2',
+  // ICAO VDS-NC (9303-13): extended key usage of a bar code signer certificate
+  barcodeSignerKeyUsage: '2.23.136.1.1.14.2',
   // RFC 5652 §5, §11
   signedData: '1.2.840.113549.1.7.2',
   data: '1.2.840.113549.1.7.1',
@@ -102,6 +104,8 @@ export const OID = Object.freeze({
   idCA_DH: '0.4.0.127.0.7.2.2.3.1',
   idCA_ECDH: '0.4.0.127.0.7.2.2.3.2',
   idPACE: '0.4.0.127.0.7.2.2.4',
+  // 9303-11 §9.5.1: AlgorithmIdentifier naming Table 12 parameters by id (INTEGER parameter)
+  standardizedDomainParameters: '0.4.0.127.0.7.1.2',
   ecdsaPlainSignatures: '0.4.0.127.0.7.1.1.4.1',
   // BSI TR-03111 §5.2.1: ecdsa-plain-SHA* (signature = r || s, no DER)
   ecdsaPlainSha1: '0.4.0.127.0.7.1.1.4.1.1',

@@ -24,6 +24,7 @@ import {
   paceTerminalMap,
   paceTerminalMutualAuth,
   paceTerminalStart,
+  type AuthDataSpec,
   type PacePassword,
   type PaceResult,
 } from '../crypto/pace.js';
@@ -115,7 +116,7 @@ export async function performPace(exchange: Exchange, choice: PaceChoice, passwo
   });
   expectSuccess(await exchange(commandApdu({ cla: 0, ins: INS.MANAGE_SECURITY_ENVIRONMENT, p1: 0xc1, p2: 0xa4, data: mse })), 'PACE MSE:Set AT');
 
-  const step = async (data: Uint8Array, last: boolean, name: string, spec: (typeof PACE_GA)[string]) => {
+  const step = async (data: Uint8Array, last: boolean, name: string, spec: AuthDataSpec | undefined) => {
     const response = await exchange(generalAuthenticate(data, last));
     if (last && response.sw !== 0x9000) {
       throw new CardStatusError('ACCESS_DENIED', `PACE failed: wrong ${PASSWORD_NAMES[password.kind]} (the chip rejected the authentication token)`, {

@@ -228,7 +228,7 @@ class PcscSession {
     Object.assign(entry, { known: true, present, counter, atr });
     const name = entry.native.name;
     if (removed) this.emitCard('card-removed', { reader: name });
-    if (inserted) this.emitCard('card-inserted', { reader: name, ...(atr && { atr }) });
+    if (inserted) this.emitCard('card-inserted', { reader: name, ...(atr && { atr: atr.slice() }) });
     this.scheduleNotify();
   }
 
@@ -319,7 +319,7 @@ export async function waitForCard(options: WaitForCardOptions): Promise<CardEven
       () => {
         for (const name of wanted === undefined ? session.names : [wanted]) {
           const entry = session.entry(name);
-          if (entry?.present) return Object.freeze({ reader: name, ...(entry.atr && { atr: entry.atr }) });
+          if (entry?.present) return Object.freeze({ reader: name, ...(entry.atr && { atr: entry.atr.slice() }) });
         }
         return undefined;
       },
@@ -373,7 +373,7 @@ export class ReaderWatch {
     return this.session.waitFor(
       () => {
         const entry = this.session.entry(this.reader);
-        return entry?.present ? Object.freeze({ reader: this.reader, ...(entry.atr && { atr: entry.atr }) }) : undefined;
+        return entry?.present ? Object.freeze({ reader: this.reader, ...(entry.atr && { atr: entry.atr.slice() }) }) : undefined;
       },
       checkTimeout(timeoutMs),
       () => new TimeoutError('TIMEOUT', `no card in "${this.reader}" within ${timeoutMs} ms`, { step: 'wait-for-card' }),
@@ -442,7 +442,7 @@ export class PcscTransport extends BaseTransport implements Transport {
       const protocolCode = await connectPreferringT1(native, share);
       const disposition = { leave: native.SCARD_LEAVE_CARD, reset: native.SCARD_RESET_CARD, unpower: native.SCARD_UNPOWER_CARD }[options.disposition ?? 'reset'];
       const protocol = protocolCode === native.SCARD_PROTOCOL_T1 ? 'T=1' : 'T=0';
-      return new PcscTransport(session, native, name, entry.atr ?? new Uint8Array(0), protocol, protocolCode, disposition);
+      return new PcscTransport(session, native, name, entry.atr?.slice() ?? new Uint8Array(0), protocol, protocolCode, disposition);
     } catch (e) {
       await session.close();
       throw e;

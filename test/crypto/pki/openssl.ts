@@ -1,6 +1,6 @@
 /** Runs the openssl CLI, the independent tool these tests check cancuoc's PKI output against. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,6 +25,12 @@ export function derFromConf(conf: string, dir: string): Uint8Array {
   return new Uint8Array(readFileSync(join(dir, 'gen.der')));
 }
 
+const made: string[] = [];
+process.on('exit', () => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A temp directory removed when the test process exits. */
 export function tempDir(prefix = 'cancuoc-pki-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }

@@ -47,6 +47,13 @@ describe.each(SIGNATURE_SUITES)('pki init, %s, encrypted keys', (suite) => {
     expect(ds).toMatch(/Key Usage: critical\s+Digital Signature/);
     expect(ds).toContain('Private Key Usage Period');
     expect(ds).toContain('2.23.136.1.1.6.2');
+    // initPki starts from "now" (with milliseconds): PKUP GeneralizedTimes must still be whole seconds
+    const parsed = openssl(['asn1parse', '-in', f('ds.pem')]).stdout;
+    const octets = /:X509v3 Private Key Usage Period\s*\n\s*(\d+):d=\d+.*OCTET STRING/.exec(parsed)![1]!;
+    const pkup = openssl(['asn1parse', '-in', f('ds.pem'), '-strparse', octets]).stdout;
+    expect(pkup.match(/l= *(\d+) prim: cont \[ [01] \]/g)).toEqual(['l=  15 prim: cont [ 0 ]', 'l=  15 prim: cont [ 1 ]']);
+    const times = openssl(['x509', '-in', f('ds.pem'), '-noout', '-ext', 'privateKeyUsagePeriod']).stdout;
+    expect(times).toMatch(/Not Before: \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} GMT, Not After: /);
   });
 
   it('openssl crl parses the CRL and verifies it with the CSCA; openssl verify -crl_check passes the DS', () => {
