@@ -9,5 +9,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   pcscd libpcsclite-dev vsmartcard-vpcd softhsm2 opensc openssl zxing-cpp-tools \
-  python3 make g++ ca-certificates >/dev/null
+  fonts-ocr-b fonts-dejavu-core python3 make g++ ca-certificates >/dev/null
 echo "install-debian: packages ready"

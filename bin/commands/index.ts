@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
 import { registerLds } from './lds.js';
 import { registerPki } from './pki.js';
+import { registerQr } from './qr.js';
 
 /** Adds every cancuoc subcommand to the program. */
 export function registerCommands(program: Command): void {
   registerPki(program);
   registerLds(program);
+  registerQr(program);
   registerDemo(program);
 }

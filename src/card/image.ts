@@ -273,3 +273,50 @@ export class ImageFile implements ChipPersistence {
     this.#pending = undefined;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The chip's working copy
+
+/** The mutable memory a running chip works on; `imageOf` freezes a copy of it. */
+export interface ChipMemory {
+  readonly serial: Uint8Array;
+  locked: boolean;
+  readonly files: Map<number, Uint8Array>;
+  mrzInformation?: string;
+  can?: string;
+  aaKey?: AaKeyImage;
+  caKeys: CaKeyImage[];
+  cvca: CvcaImage[];
+}
+
+/** A working copy of an image (file contents copied: the image stays untouched). */
+export function memoryOf(image: ChipImage): ChipMemory {
+  const files = new Map<number, Uint8Array>();
+  for (const [fid, data] of image.files) files.set(fid, data.slice());
+  return {
+    serial: image.serial.slice(),
+    locked: image.locked,
+    files,
+    ...(image.mrzInformation === undefined ? {} : { mrzInformation: image.mrzInformation }),
+    ...(image.can === undefined ? {} : { can: image.can }),
+    ...(image.aaKey === undefined ? {} : { aaKey: image.aaKey }),
+    caKeys: [...image.caKeys],
+    cvca: [...image.cvca],
+  };
+}
+
+/** A frozen snapshot of the memory. */
+export function imageOf(memory: ChipMemory): ChipImage {
+  const files = new Map<number, Uint8Array>();
+  for (const [fid, data] of memory.files) files.set(fid, data.slice());
+  return Object.freeze({
+    serial: memory.serial.slice(),
+    locked: memory.locked,
+    files,
+    mrzInformation: memory.mrzInformation,
+    can: memory.can,
+    aaKey: memory.aaKey,
+    caKeys: Object.freeze([...memory.caKeys]),
+    cvca: Object.freeze([...memory.cvca]),
+  });
+}

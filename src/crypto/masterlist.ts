@@ -7,26 +7,13 @@
  * with eContentType id-icao-cscaMasterList, signed by a master list signer whose certificate
  * (issued by the CSCA) travels in SignedData.certificates.
  */
-import { createHash } from 'node:crypto';
-import { abytes, equalBytes } from '../lds/bytes.js';
-import {
-  decodeSignedData,
-  elementsOf,
-  encodeInteger,
-  encodeOidTlv,
-  encodeSetOf,
-  encodeSignedAttributes,
-  encodeSignedData,
-  fields,
-  readSmallInt,
-  type Attribute,
-  type SignedData,
-} from '../lds/cms.js';
+import { abytes } from '../lds/bytes.js';
+import { decodeSignedData, elementsOf, encodeInteger, encodeSetOf, fields, readSmallInt, type SignedData } from '../lds/cms.js';
 import { ParseError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { decodeTlv, encodeTlv, type TlvMode } from '../lds/tlv.js';
-import { ahash, hashOid, signatureAlgorithmIdentifier, SUITES, type HashName } from './algorithms.js';
-import { adate, issuerAndSerialNumber, issuerOf } from './certificates.js';
+import type { HashName } from './algorithms.js';
+import { signCms } from './cms-sign.js';
 import type { Signer } from './signer.js';
 
 /** The eContent: CscaMasterList DER with the certificates in DER SET OF order (X.690 §11.6). */
@@ -51,45 +38,14 @@ export interface MasterListRequest {
 
 /** A signed master list: ContentInfo DER (the usual .ml file). */
 export async function issueMasterList(req: MasterListRequest): Promise<Uint8Array> {
-  const content = encodeCscaMasterList(req.certificates);
-  const signerCert = abytes(req.signerCertificate, 'signerCertificate');
-  if (!equalBytes(issuerOf(signerCert).spki, req.signer.publicKeySpki)) {
-    throw new RangeError('"signer" does not hold the key of "signerCertificate"');
-  }
-  const hash = req.hash === undefined ? SUITES[req.signer.suite].hash : ahash(req.hash);
-  // RFC 5652 §5.3: contentType and messageDigest are mandatory signed attributes.
-  const attrs: Attribute[] = [
-    { type: OID.contentType, values: [encodeOidTlv(OID.cscaMasterList)] },
-    { type: OID.messageDigest, values: [encodeTlv(0x04, new Uint8Array(createHash(hash).update(content).digest()))] },
-  ];
-  if (req.signingTime !== undefined) {
-    attrs.push({ type: OID.signingTime, values: [encodeTime(adate(req.signingTime, 'signingTime'))] });
-  }
-  const signedAttrsDer = encodeSignedAttributes(attrs);
-  const signature = await req.signer.sign(signedAttrsDer, hash);
-  const { issuer, serialNumber } = issuerAndSerialNumber(signerCert);
-  // RFC 5754 §2: SHA-2 digest AlgorithmIdentifiers without parameters.
-  const digestAlgorithm = { oid: hashOid(hash), params: undefined };
-  return encodeSignedData({
+  return signCms({
     contentType: OID.cscaMasterList,
-    content,
-    digestAlgorithm,
-    certificates: [signerCert],
-    signerInfo: {
-      sid: { kind: 'issuerAndSerialNumber', issuer, serialNumber },
-      digestAlgorithm,
-      signedAttrsDer,
-      signatureAlgorithm: signatureAlgorithmIdentifier(req.signer.suite, hash),
-      signature,
-    },
+    content: encodeCscaMasterList(req.certificates),
+    signer: req.signer,
+    certificate: abytes(req.signerCertificate, 'signerCertificate'),
+    ...(req.hash === undefined ? {} : { hash: req.hash }),
+    ...(req.signingTime === undefined ? {} : { signingTime: req.signingTime }),
   });
-}
-
-/** RFC 5652 §11.3 / RFC 5280 §4.1.2.5: UTCTime up to 2049, GeneralizedTime from 2050. */
-function encodeTime(d: Date): Uint8Array {
-  const iso = d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
-  const utc = d.getUTCFullYear() < 2050;
-  return encodeTlv(utc ? 0x17 : 0x18, new TextEncoder().encode(utc ? iso.slice(2) : iso));
 }
 
 export interface MasterList {

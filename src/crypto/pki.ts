@@ -111,6 +111,9 @@ export async function initPki(options: InitPkiOptions): Promise<PkiManifest> {
   const suite = asuite(options.suite, 'suite');
   if (typeof options.dir !== 'string' || options.dir === '') throw new TypeError('"dir" expected a path');
   const { dir } = options;
+  if (typeof options.country !== 'string' || !/^[A-Z]{2}$/.test(options.country)) {
+    throw new RangeError(`"country" expected an ISO 3166-1 alpha-2 code in upper case, got ${String(options.country)}`);
+  }
   if (await exists(join(dir, FILES.manifest))) {
     throw new ValidationError('PKI_EXISTS', 'a PKI already exists here; refusing to overwrite it', { file: join(dir, FILES.manifest) });
   }

@@ -201,9 +201,23 @@ function isProblem<T extends object>(value: T | VerifyProblem): value is VerifyP
   return typeof (value as VerifyProblem).code === 'string' && typeof (value as VerifyProblem).reason === 'string';
 }
 
+/**
+ * Imported keys by their SubjectPublicKeyInfo bytes. Importing costs several times a verification,
+ * and a checkpoint sees the same few Document Signer and CSCA keys over and over.
+ */
+const KEY_CACHE_SIZE = 256;
+const keyCache = new Map<string, KeyObject>();
+
 function importKey(spki: Uint8Array): KeyObject | VerifyProblem {
+  const der = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength);
+  const id = der.toString('latin1');
+  const cached = keyCache.get(id);
+  if (cached !== undefined) return cached;
   try {
-    return createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: 'der', type: 'spki' });
+    const key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value!);
+    keyCache.set(id, key);
+    return key;
   } catch (e) {
     return problem('KEY_INVALID', `public key does not parse: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -13,7 +13,8 @@ import {
 } from 'node:crypto';
 import { abytes, hex } from '../lds/bytes.js';
 import { encodeInteger } from '../lds/cms.js';
-import { encodeTlv } from '../lds/tlv.js';
+import { ParseError } from '../lds/errors.js';
+import { decodeTlv, encodeTlv, readTlvList } from '../lds/tlv.js';
 import { ahash, asuite, hashLength, SUITES, type HashName, type SignatureSuite } from './algorithms.js';
 
 export interface Signer {
@@ -83,4 +84,29 @@ export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
   const half = raw.length / 2;
   const int = (part: Uint8Array): Uint8Array => encodeInteger(BigInt(`0x${hex(part)}`));
   return encodeTlv(0x30, int(raw.subarray(0, half)), int(raw.subarray(half)));
+}
+
+/**
+ * DER ECDSA-Sig-Value → plain r‖s, each integer left-padded to `fieldBytes` (BSI TR-03111
+ * §5.2.1), the inverse of ecdsaRawToDer; VDS seals (ICAO 9303-13 §2.4) carry this form.
+ */
+export function ecdsaDerToRaw(der: Uint8Array, fieldBytes: number): Uint8Array {
+  abytes(der, 'der');
+  if (!Number.isSafeInteger(fieldBytes) || fieldBytes <= 0) throw new RangeError(`"fieldBytes" expected a positive integer, got ${fieldBytes}`);
+  const seq = decodeTlv(der, 'der');
+  const ints = seq.tag === 0x30 ? readTlvList(seq.value, 'der', seq.valueOffset) : [];
+  if (ints.length !== 2 || ints.some((t) => t.tag !== 0x02)) {
+    throw new ParseError('ECDSA_SIG_INVALID', 'expected SEQUENCE { r INTEGER, s INTEGER }', { offset: seq.offset, field: 'ECDSA-Sig-Value' });
+  }
+  const out = new Uint8Array(2 * fieldBytes);
+  ints.forEach((t, i) => {
+    const negative = t.value.length === 0 || (t.value[0]! & 0x80) !== 0;
+    let v = t.value;
+    while (v.length > 1 && v[0] === 0) v = v.subarray(1);
+    if (negative || v.length > fieldBytes) {
+      throw new ParseError('ECDSA_SIG_INVALID', `${i === 0 ? 'r' : 's'} does not fit ${fieldBytes} bytes`, { offset: t.offset, field: 'ECDSA-Sig-Value' });
+    }
+    out.set(v, (i + 1) * fieldBytes - v.length);
+  });
+  return out;
 }

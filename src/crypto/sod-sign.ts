@@ -4,17 +4,14 @@
  * with the mandatory signed attributes (content type, message digest) plus the signing time,
  * one SignerInfo v1 naming the DS by issuerAndSerialNumber, and the DS certificate included.
  */
-import { createHash, createPublicKey } from 'node:crypto';
-import { abytes, ascii } from '../lds/bytes.js';
-import { encodeOidTlv, encodeSignedAttributes, encodeSignedData, type AlgorithmIdentifier } from '../lds/cms.js';
-import { CancuocError } from '../lds/errors.js';
+import { createHash } from 'node:crypto';
+import { abytes } from '../lds/bytes.js';
+import type { AlgorithmIdentifier } from '../lds/cms.js';
 import { OID } from '../lds/oid.js';
 import { encodeLdsSecurityObject, wrapSod } from '../lds/sod.js';
-import { encodeTlv } from '../lds/tlv.js';
-import { ahash, hashOid, signatureAlgorithmIdentifier, type HashName } from './algorithms.js';
-import { issuerAndSerialNumber, issuerOf } from './certificates.js';
+import { ahash, hashOid, type HashName } from './algorithms.js';
+import { signCms } from './cms-sign.js';
 import type { Signer } from './signer.js';
-import { verifySignature } from './signature.js';
 
 export interface SignSodInput {
   /** Data group number → the complete EF bytes (tag, length, value) as written to the chip. */
@@ -40,9 +37,6 @@ export async function signSod(input: SignSodInput): Promise<Uint8Array> {
     throw new TypeError('"signer" expected a Signer');
   }
   const dsCertificate = abytes(input.dsCertificate, 'dsCertificate');
-  const sid = issuerAndSerialNumber(dsCertificate);
-  const dsKey = issuerOf(dsCertificate).spki;
-  if (!sameKey(dsKey, signer.publicKeySpki)) throw new RangeError('"dsCertificate" does not certify the key of "signer"');
   const signingTime = input.signingTime ?? new Date();
   if (!(signingTime instanceof Date) || Number.isNaN(signingTime.getTime())) throw new TypeError('"signingTime" expected a valid Date');
 
@@ -54,35 +48,14 @@ export async function signSod(input: SignSodInput): Promise<Uint8Array> {
     ...(input.ldsVersion === undefined ? {} : { ldsVersion: input.ldsVersion }),
     ...(input.unicodeVersion === undefined ? {} : { unicodeVersion: input.unicodeVersion }),
   });
-
-  // RFC 5652 §5.3, §11: content-type and message-digest are mandatory once attributes are present
-  const signedAttrsDer = encodeSignedAttributes([
-    { type: OID.contentType, values: [encodeOidTlv(OID.ldsSecurityObject)] },
-    { type: OID.messageDigest, values: [encodeTlv(0x04, digest(hash, content))] },
-    { type: OID.signingTime, values: [encodeTime(signingTime)] },
-  ]);
-  const signature = await signer.sign(signedAttrsDer, hash);
-  const signatureAlgorithm = signatureAlgorithmIdentifier(signer.suite, hash);
-
-  // A signer that answers with a wrong key or a broken value must not produce a SOD.
-  if (verifySignature({ spki: dsKey, algorithm: signatureAlgorithm, data: signedAttrsDer, signature }) !== true) {
-    throw new CancuocError('SOD_SELF_CHECK_FAILED', 'the signature made for the SOD does not verify with the DS certificate', {
-      step: 'sod-sign',
-    });
-  }
-
-  const contentInfo = encodeSignedData({
+  // The DS certificate travels in the SOD; signCms checks that it holds the signer's key.
+  const contentInfo = await signCms({
     contentType: OID.ldsSecurityObject,
     content,
-    digestAlgorithm,
-    certificates: [dsCertificate],
-    signerInfo: {
-      sid: { kind: 'issuerAndSerialNumber', issuer: sid.issuer, serialNumber: sid.serialNumber },
-      digestAlgorithm,
-      signedAttrsDer,
-      signatureAlgorithm,
-      signature,
-    },
+    signer,
+    certificate: dsCertificate,
+    hash,
+    signingTime,
   });
   return wrapSod(contentInfo);
 }
@@ -99,25 +72,4 @@ function checkDataGroups(groups: ReadonlyMap<number, Uint8Array>): [number, Uint
 
 function digest(hash: HashName, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(hash).update(data).digest());
-}
-
-/** Same public key, whatever the two SPKI encodings (named curve vs. explicit, PSS vs. rsaEncryption). */
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  try {
-    const ka = createPublicKey({ key: Buffer.from(a), format: 'der', type: 'spki' });
-    const kb = createPublicKey({ key: Buffer.from(b), format: 'der', type: 'spki' });
-    return ka.equals(kb);
-  } catch {
-    return false;
-  }
-}
-
-/** RFC 5652 §11.3: UTCTime for 1950–2049, GeneralizedTime otherwise; always UTC, seconds, no fraction. */
-function encodeTime(d: Date): Uint8Array {
-  const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const digits = iso.slice(0, 19).replace(/[-:T]/g, '');
-  const year = d.getUTCFullYear();
-  return year >= 1950 && year < 2050
-    ? encodeTlv(0x17, ascii(digits.slice(2) + 'Z'))
-    : encodeTlv(0x18, ascii(digits + 'Z'));
 }

@@ -27,6 +27,7 @@ export interface Portrait {
   readonly jpeg: Uint8Array;
   readonly width: number;
   readonly height: number;
+  /** JPEG quality used; 0 when the photo already was such a portrait and was kept as given. */
   readonly quality: number;
   readonly grayscale: boolean;
 }
@@ -140,6 +141,11 @@ export async function makePortrait(photo: Uint8Array, options: PortraitOptions =
   const maxBytes = options.maxBytes ?? 15_000;
   const grayscale = options.grayscale ?? false;
   const meta = await sharp(photo).rotate().metadata();
+  if (isPreparedPortrait(meta, photo.length, options, maxBytes)) {
+    // Already an ICAO portrait within budget (e.g. made by an earlier makePortrait for the card
+    // face): keep its bytes rather than lose quality to a second JPEG generation.
+    return Object.freeze({ jpeg: photo, width: meta.width!, height: meta.height!, quality: 0, grayscale: meta.channels === 1 });
+  }
   const crop = portraitCrop(meta.width ?? 0, meta.height ?? 0, options.faceBox);
   const cropped = await sharp(photo).rotate().extract(crop).toBuffer();
   for (let width = options.width ?? 420; width >= MIN_OUTPUT_WIDTH; width = Math.floor(width * 0.85)) {
@@ -152,6 +158,20 @@ export async function makePortrait(photo: Uint8Array, options: PortraitOptions =
     }
   }
   throw new ValidationError('PHOTO_BUDGET', `cannot fit the portrait into ${maxBytes} bytes`, { field: 'photo' });
+}
+
+function isPreparedPortrait(meta: Metadata, bytes: number, options: PortraitOptions, maxBytes: number): boolean {
+  const { format, width = 0, height = 0, orientation = 1 } = meta;
+  return (
+    format === 'jpeg' &&
+    orientation === 1 &&
+    options.faceBox === undefined &&
+    bytes <= maxBytes &&
+    width >= MIN_OUTPUT_WIDTH &&
+    width <= (options.width ?? 420) &&
+    height === Math.round(width / ASPECT) &&
+    (options.grayscale !== true || meta.channels === 1)
+  );
 }
 
 /** Binary search on JPEG quality 20..90 for the best quality within the budget. */

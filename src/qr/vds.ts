@@ -60,8 +60,9 @@ export interface VdsHeader extends VdsHeaderFields {
 export interface VdsFeature {
   readonly tag: number;
   readonly value: Uint8Array;
-  /** Offset of the tag in the seal. */
+  /** Offsets of the tag and of the value in the seal. */
   readonly offset: number;
+  readonly valueOffset: number;
 }
 
 export interface VdsSeal {
@@ -266,7 +267,7 @@ function readZones(bytes: Uint8Array, start: number, mode: VdsLengthEncoding): {
       }
       return { features, signature: bytes.subarray(end, end + length), signatureOffset: at };
     }
-    features.push(Object.freeze({ tag, value: bytes.subarray(end, end + length), offset: at }));
+    features.push(Object.freeze({ tag, value: bytes.subarray(end, end + length), offset: at, valueOffset: end }));
     at = end + length;
   }
   throw new ParseError('VDS_SIGNATURE_MISSING', 'no signature zone (tag 0xFF)', { offset: bytes.length, field: 'signature' });

@@ -20,6 +20,7 @@ import type { LdsFile } from '../lds/files.js';
 import { readTlv, readTlvList, encodeTlv } from '../lds/tlv.js';
 import { blockSize, type CipherName } from '../crypto/cipher.js';
 import { CardStatusError, type Exchange } from './secure-transport.js';
+import type { Transport } from './transport.js';
 
 /** What the chip announced about APDU sizes. */
 export interface ReadLimits {
@@ -89,7 +90,7 @@ export function cardCapabilities(atr: Uint8Array): CardCapabilities {
 
 /**
  * DO'7F66' in the contents of EF.ATR/INFO (§12.7.1): INTEGERs for the largest command APDU and
- * the largest response; undefined when the file does not carry it.
+ * the largest response APDU; undefined when the file does not carry it.
  */
 export function extendedLengthInfo(efAtrInfo: Uint8Array): ReadLimits | undefined {
   const dos = readTlvList(efAtrInfo, 'lenient');
@@ -100,13 +101,15 @@ export function extendedLengthInfo(efAtrInfo: Uint8Array): ReadLimits | undefine
     throw new ParseError('ATR_INFO_INVALID', "DO'7F66' must hold two INTEGERs of 1 to 3 bytes", { tag: 0x7f66, offset: info.offset });
   }
   const [command, response] = ints.map((i) => readUintBE(i.value, 0, i.value.length)) as [number, number];
-  if (command < 5 || response < 1) {
+  if (command < 5 || response < 3) {
     throw new ParseError('ATR_INFO_INVALID', `DO'7F66' announces ${command}/${response} bytes`, { tag: 0x7f66, offset: info.offset });
   }
+  // The second figure counts the whole response APDU, SW1 SW2 included.
+  const data = Math.min(response - 2, 65536);
   return Object.freeze({
-    extended: command > SHORT_LIMITS.maxCommandLength || response > 256,
+    extended: command > SHORT_LIMITS.maxCommandLength || data > 256,
     maxCommandLength: Math.min(command, 65544),
-    maxResponseLength: Math.min(response, 65536),
+    maxResponseLength: data,
     source: 'EF.ATR/INFO' as const,
   });
 }
@@ -247,4 +250,34 @@ function offsetData(data: Uint8Array, file: string, offset: number): Uint8Array 
     // fall through to the typed error below
   }
   throw new ParseError('READ_BINARY_ODD_INVALID', "READ BINARY B1 answer is not a DO'53'", { file, offset, tag: data[0] ?? 0 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Learning the limits
+
+/** §12.7.1: EF.ATR/INFO in the master file. */
+const FID_ATR_INFO = 0x2f01;
+
+/** EF.ATR/INFO is a list of data objects, not one TLV: read it whole (it is short) in the clear. */
+async function readAtrInfo(exchange: Exchange): Promise<Uint8Array | undefined> {
+  if ((await exchange(selectEf(FID_ATR_INFO))).sw !== 0x9000) return undefined;
+  const response = await exchange(readAt(0, 256));
+  return ok(response.sw) ? response.data : undefined;
+}
+
+/** ISO/IEC 7816-4 §12.7.1 via the ATR: EF.ATR/INFO is read only when the card says it holds the limits. */
+export async function learnReadLimits(exchange: Exchange, transport: Transport, atr: Uint8Array | undefined): Promise<ReadLimits> {
+  const caps = atr === undefined ? undefined : cardCapabilities(atr);
+  if (caps !== undefined && !(caps.extendedLength && caps.extendedLengthInfo)) return SHORT_LIMITS;
+  const info = await readAtrInfo(exchange);
+  let limits: ReadLimits | undefined;
+  try {
+    limits = info === undefined ? undefined : extendedLengthInfo(info);
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e; // a garbled EF.ATR/INFO: fall back to short APDUs
+  }
+  if (limits === undefined || !limits.extended) return SHORT_LIMITS;
+  // The transport may carry less than the chip takes (T=0 has no extended APDUs here).
+  const max = transport.maxCommandLength;
+  return max !== undefined && max <= SHORT_LIMITS.maxCommandLength ? SHORT_LIMITS : limits;
 }

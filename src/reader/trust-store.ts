@@ -12,6 +12,7 @@ import { verifySignature, verifySignerInfo } from '../crypto/signature.js';
 import { ascii, equalBytes, hex } from '../lds/bytes.js';
 import {
   decodeAlgorithmIdentifier,
+  encodeAlgorithmIdentifier,
   elementsOf,
   expectElement,
   fields,
@@ -85,7 +86,24 @@ export interface CertificateInfo {
 }
 
 /** Decodes a DER certificate; bad bytes give a ParseError. */
+/**
+ * Parsed certificates by their DER. Every EF.SOD of a Document Signer carries the same certificate;
+ * a parse is kept for a copy of the bytes, so a caller reusing its buffer cannot change it.
+ */
+const CERT_CACHE_SIZE = 256;
+const certCache = new Map<string, CertificateInfo>();
+
 export function parseCertificate(der: Uint8Array): CertificateInfo {
+  const id = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  const cached = certCache.get(id);
+  if (cached !== undefined) return cached;
+  const info = parseCertificateUncached(der.slice());
+  if (certCache.size >= CERT_CACHE_SIZE) certCache.delete(certCache.keys().next().value!);
+  certCache.set(id, info);
+  return info;
+}
+
+function parseCertificateUncached(der: Uint8Array): CertificateInfo {
   const outer = decodeTlv(der, MODE);
   const cert = fields(expectElement(outer, 0x30, 'Certificate'), MODE, 'Certificate');
   const tbsTlv = cert.take(0x30, 'tbsCertificate');
@@ -399,8 +417,23 @@ export function findCmsSigner(signedData: SignedData): CmsSigner | undefined {
 
 /** Whether `issuer` signed `cert` (signature over tbsCertificate as read). */
 export function isSignedBy(cert: { tbs: Uint8Array; signatureAlgorithm: AlgorithmIdentifier; signature: Uint8Array }, issuer: CertificateInfo): boolean {
-  return verifySignature({ spki: issuer.spki, algorithm: cert.signatureAlgorithm, data: cert.tbs, signature: cert.signature }) === true;
+  // The outcome depends only on these bytes and the issuer's key: remember it per issuer, so the
+  // chain of a Document Signer shared by many cards is verified once.
+  let known = signedByCache.get(issuer);
+  if (known === undefined) signedByCache.set(issuer, (known = new Map()));
+  const id = [cert.tbs, encodeAlgorithmIdentifier(cert.signatureAlgorithm), cert.signature]
+    .map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'))
+    .join('\u0000');
+  const cached = known.get(id);
+  if (cached !== undefined) return cached;
+  const result = verifySignature({ spki: issuer.spki, algorithm: cert.signatureAlgorithm, data: cert.tbs, signature: cert.signature }) === true;
+  if (known.size >= SIGNED_BY_CACHE_SIZE) known.delete(known.keys().next().value!);
+  known.set(id, result);
+  return result;
 }
+
+const SIGNED_BY_CACHE_SIZE = 1024;
+const signedByCache = new WeakMap<CertificateInfo, Map<string, boolean>>();
 
 // ---------------------------------------------------------------------------------------------
 // The store

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export interface Run {
   readonly status: number;
@@ -26,9 +27,10 @@ export function derFromConf(conf: string, dir: string): Uint8Array {
 }
 
 const made: string[] = [];
-process.on('exit', () => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+// Evaluated while the importing test file is collected, so this hook belongs to that file.
+afterAll(() => made.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** A temp directory removed when the test process exits. */
+/** A temp directory removed after the importing test file has run. */
 export function tempDir(prefix = 'cancuoc-pki-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.push(dir);

@@ -16,7 +16,9 @@ import {
   signatureAlgorithmIdentifier,
   type HashName,
 } from '../../../src/crypto/algorithms.js';
-import { ecdsaRawToDer, generateSoftwareKey, softwareSigner } from '../../../src/crypto/signer.js';
+import { createVerify } from 'node:crypto';
+import { ecdsaDerToRaw, ecdsaRawToDer, generateSoftwareKey, softwareSigner } from '../../../src/crypto/signer.js';
+import { ParseError } from '../../../src/lds/errors.js';
 import { derFromConf, openssl, tempDir } from './openssl.js';
 
 const dir = tempDir();
@@ -123,5 +125,29 @@ describe('X9.62 ECDSA-Sig-Value from PKCS#11 r‖s', () => {
     expect(() => ecdsaRawToDer(new Uint8Array(0))).toThrow(RangeError);
     expect(() => ecdsaRawToDer(new Uint8Array(63))).toThrow(RangeError);
     expect(() => ecdsaRawToDer([1, 2] as never)).toThrow(TypeError);
+  });
+});
+
+describe('BSI TR-03111 §5.2.1 plain r‖s from DER (VDS seals)', () => {
+  it.each([
+    ['ecdsa-p256', 32],
+    ['ecdsa-bp384', 48],
+  ] as const)('%s: DER signatures become r‖s that OpenSSL verifies as IEEE P1363, and convert back', async (suite, fieldBytes) => {
+    const { privateKey, signer } = generateSoftwareKey(suite);
+    const data = new TextEncoder().encode('DC03 seal');
+    for (let i = 0; i < 20; i++) {
+      const der = await signer.sign(data, 'sha256');
+      const raw = ecdsaDerToRaw(der, fieldBytes);
+      expect(raw.length).toBe(2 * fieldBytes);
+      const ok = createVerify('sha256').update(data).verify({ key: privateKey, dsaEncoding: 'ieee-p1363' }, raw);
+      expect(ok).toBe(true);
+      expect(hex(ecdsaRawToDer(raw))).toBe(hex(der));
+    }
+  });
+  it('damaged DER is a ParseError', () => {
+    expect(() => ecdsaDerToRaw(Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x01), 32)).toThrow(ParseError);
+    expect(() => ecdsaDerToRaw(Uint8Array.of(0x30, 0x06, 0x02, 0x01, 0x81, 0x02, 0x01, 0x01), 32)).toThrow(ParseError);
+    expect(() => ecdsaDerToRaw(Uint8Array.of(0x31, 0x00), 32)).toThrow(ParseError);
+    expect(() => ecdsaDerToRaw(Uint8Array.of(0x30), 32)).toThrow(ParseError);
   });
 });

@@ -1,0 +1,64 @@
+/**
+ * EF.SOD signing and passive authentication throughput, against OpenSSL's raw verify rate for
+ * the same algorithm measured by `openssl speed` in the same run (one core).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SignatureSuite } from '../src/crypto/algorithms.js';
+import { initPki, loadPki } from '../src/crypto/pki.js';
+import { signSod } from '../src/crypto/sod-sign.js';
+import { parseCitizenRecord } from '../src/issuance/citizen.js';
+import { buildDocumentSet } from '../src/issuance/document-set.js';
+import { dataGroupsOf } from '../src/reader/document-dir.js';
+import { passiveAuthentication } from '../src/reader/passive-auth.js';
+import { TrustStore } from '../src/reader/trust-store.js';
+import { packageRoot } from '../bin/commands/package-root.js';
+import { rate, rateAsync } from './measure.js';
+
+const SUITES: readonly { suite: SignatureSuite; speed: string; pattern: RegExp }[] = [
+  { suite: 'ecdsa-p256', speed: 'ecdsap256', pattern: /256 bits ecdsa \(nistp256\)\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)/ },
+  { suite: 'rsa-pss-3072', speed: 'rsa3072', pattern: /rsa 3072 bits\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)/ },
+];
+
+/** OpenSSL's verify/s for one algorithm on one core. */
+function opensslVerifyRate(speed: string, pattern: RegExp): number {
+  const out = execFileSync('openssl', ['speed', '-seconds', '2', speed], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const m = pattern.exec(out);
+  if (m === null) throw new Error(`cannot read openssl speed ${speed}`);
+  return Number(m[2]);
+}
+
+export async function runSodBench(): Promise<Record<string, number>> {
+  const results: Record<string, number> = {};
+  const root = packageRoot();
+  const record = parseCitizenRecord(readFileSync(join(root, 'fixtures/citizens/citizen-01.json'), 'utf8'));
+  const photo = new Uint8Array(readFileSync(join(root, 'fixtures/faces/face-01.jpg')));
+  for (const { suite, speed, pattern } of SUITES) {
+    const dir = await mkdtemp(join(tmpdir(), 'cancuoc-bench-'));
+    try {
+      await initPki({ dir, suite, country: 'VN', insecurePlainKeys: true });
+      const pki = await loadPki(dir);
+      const set = await buildDocumentSet({ record, photo, dsSigner: pki.signers.ds, dsCertificate: pki.certificates.ds });
+      const dataGroups = dataGroupsOf(set.files);
+      const sod = set.files.get('SOD')!;
+      const trust = new TrustStore();
+      trust.addCertificates(pki.certificates.csca);
+      trust.addCrl(pki.crl);
+      results[`sod.sign_per_s.${suite}`] = await rateAsync(() =>
+        signSod({ dataGroups, hash: 'sha256', signer: pki.signers.ds, dsCertificate: pki.certificates.ds }),
+      );
+      results[`pa.verify_per_s.${suite}`] = rate(() => {
+        if (passiveAuthentication({ sod, dataGroups, trust }).verdict !== 'valid') throw new Error('bench SOD does not verify');
+      });
+      results[`openssl.verify_per_s.${suite}`] = opensslVerifyRate(speed, pattern);
+      results[`pa.vs_openssl.${suite}`] = results[`pa.verify_per_s.${suite}`]! / results[`openssl.verify_per_s.${suite}`]!;
+      pki.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,188 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import QRCode from 'qrcode';
+import { writeFileAtomic } from '../../src/crypto/keystore.js';
+import { loadPki } from '../../src/crypto/pki.js';
+import { equalBytes } from '../../src/lds/bytes.js';
+import { attempt, CancuocError, ValidationError } from '../../src/lds/errors.js';
+import { parseCitizenRecord } from '../../src/issuance/citizen.js';
+import { cccdQrText, cccdSeal, type CccdTextLayout } from '../../src/issuance/qr-payloads.js';
+import { parseCccdText } from '../../src/qr/cccd-text.js';
+import { decodeQrImage } from '../../src/qr/decode-image.js';
+import { decodeVds, verifyVds, type TrustDecision, type VdsSeal } from '../../src/qr/vds.js';
+import { decodeVdsFeatures, isCccdSeal, readCccdSeal } from '../../src/qr/vds-profile.js';
+import { isSignedBy, parseCertificate, type TrustStore } from '../../src/reader/trust-store.js';
+import { EXIT } from '../exit-codes.js';
+import { loadTrust } from './trust.js';
+
+interface MakeOptions {
+  record: string;
+  seal?: boolean;
+  pki?: string;
+  layout: string;
+  out: string;
+}
+
+interface VerifyOptions {
+  trust?: string[];
+  json?: boolean;
+}
+
+type Verdict = 'VALID' | 'INVALID' | 'UNTRUSTED' | 'UNSIGNED' | 'UNREADABLE';
+
+interface CodeReport {
+  readonly kind: 'vds' | 'cccd-text' | 'unknown';
+  readonly verdict: Verdict;
+  readonly code: string;
+  readonly reason: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+interface ImageReport {
+  readonly image: string;
+  readonly codes: readonly CodeReport[];
+  readonly error?: string;
+}
+
+// Exit code per verdict; across several codes the first in this order wins: a forgery must
+// never hide behind an unreadable or untrusted neighbour.
+const PRECEDENCE: readonly { verdict: Verdict; exit: number }[] = [
+  { verdict: 'INVALID', exit: EXIT.invalid },
+  { verdict: 'UNREADABLE', exit: EXIT.badInput },
+  { verdict: 'UNTRUSTED', exit: EXIT.untrusted },
+  { verdict: 'UNSIGNED', exit: EXIT.untrusted },
+  { verdict: 'VALID', exit: EXIT.ok },
+];
+
+export function registerQr(program: Command): void {
+  const qr = program.command('qr').description('QR codes: the plain CCCD text and the signed ICAO VDS seal');
+  qr.command('make')
+    .description('write the QR code of a citizen record as PNG or SVG')
+    .requiredOption('--record <file>', 'citizen record (JSON)')
+    .option('--seal', 'a signed ICAO VDS seal (vn-cccd profile) instead of the plain text')
+    .option('--pki <dir>', 'PKI made by `cancuoc pki init` (with --seal)')
+    .option('--layout <year>', 'plain text layout: 2021 (7 fields) or 2024 (11 fields)', '2021')
+    .requiredOption('--out <file>', 'output image, .png or .svg')
+    .action(async (opts: MakeOptions) => {
+      const format = /\.(png|svg)$/i.exec(opts.out)?.[1]?.toLowerCase();
+      if (format === undefined) throw new ValidationError('CLI_QR_FORMAT', `--out ${opts.out}: expected a .png or .svg file`, { field: '--out' });
+      if (opts.layout !== '2021' && opts.layout !== '2024') throw new ValidationError('CLI_QR_LAYOUT', '--layout expects 2021 or 2024', { field: '--layout' });
+      if (opts.seal === true && opts.pki === undefined) throw new ValidationError('CLI_QR_PKI', '--seal needs --pki DIR', { field: '--pki' });
+      const record = parseCitizenRecord(await readFile(opts.record, 'utf8'));
+      const payload = opts.seal === true ? await sealOf(record, opts.pki!) : new TextEncoder().encode(cccdQrText(record, opts.layout as CccdTextLayout));
+      // byte mode for both: the text is UTF-8, the seal binary; error correction M
+      const segments = [{ data: payload, mode: 'byte' as const }];
+      const options = { errorCorrectionLevel: 'M' as const, margin: 4 };
+      const image =
+        format === 'svg' ? await QRCode.toString(segments, { ...options, type: 'svg' }) : new Uint8Array(await QRCode.toBuffer(segments, { ...options, type: 'png', scale: 6 }));
+      await writeFileAtomic(opts.out, image, 0o644);
+      process.stdout.write(`${opts.seal === true ? 'VDS seal' : 'plain CCCD text'} (${payload.length} bytes) written to ${opts.out}\n`);
+    });
+
+  qr.command('verify')
+    .description('decode QR codes in images, parse them and verify seals')
+    .argument('<image...>', 'photos or scans (PNG, JPEG, …)')
+    .option('--trust <path...>', 'CSCA certificates, seal-signer certificates, master lists, CRLs, or directories of them')
+    .option('--json', 'machine-readable output')
+    .action(async (images: string[], opts: VerifyOptions) => {
+      const trust = opts.trust === undefined ? undefined : (await loadTrust(opts.trust)).store;
+      const reports: ImageReport[] = [];
+      for (const image of images) reports.push(await verifyImage(image, trust));
+      const verdicts = reports.flatMap((r) => (r.codes.length === 0 ? ['UNREADABLE' as Verdict] : r.codes.map((c) => c.verdict)));
+      const worst = PRECEDENCE.find((p) => verdicts.includes(p.verdict)) ?? PRECEDENCE[1]!;
+      if (opts.json === true) {
+        process.stdout.write(`${JSON.stringify({ verdict: worst.verdict, exitCode: worst.exit, images: reports }, null, 2)}\n`);
+      } else {
+        printReports(reports, worst.verdict);
+      }
+      process.exitCode = worst.exit;
+    });
+}
+
+async function sealOf(record: ReturnType<typeof parseCitizenRecord>, dir: string): Promise<Uint8Array> {
+  const pki = await loadPki(dir);
+  try {
+    return await cccdSeal(record, { signer: pki.signers.seal, signerCertificate: pki.certificates.seal });
+  } finally {
+    pki.close();
+  }
+}
+
+async function verifyImage(image: string, trust: TrustStore | undefined): Promise<ImageReport> {
+  let codes;
+  try {
+    codes = await decodeQrImage(image);
+  } catch (e) {
+    if (e instanceof CancuocError) return Object.freeze({ image, codes: [], error: e.message });
+    throw e;
+  }
+  if (codes.length === 0) return Object.freeze({ image, codes: [], error: 'no QR code found' });
+  return Object.freeze({ image, codes: codes.map((c) => classify(c.bytes, trust)) });
+}
+
+/** A seal starts with the VDS magic 0xDC (ICAO 9303-13 §2.2.1); anything else is read as the plain text. */
+function classify(bytes: Uint8Array, trust: TrustStore | undefined): CodeReport {
+  if (bytes[0] === 0xdc) {
+    const seal = attempt(() => decodeVds(bytes));
+    if (!seal.ok) return { kind: 'vds', verdict: 'INVALID', code: seal.error.code, reason: `malformed seal: ${seal.error.message}` };
+    return verifySeal(seal.value, trust);
+  }
+  const text = attempt(() => parseCccdText(bytes));
+  if (!text.ok) return { kind: 'unknown', verdict: 'UNREADABLE', code: text.error.code, reason: `neither a VDS seal nor the CCCD text: ${text.error.message}` };
+  const { raw: _raw, ...fields } = text.value;
+  return { kind: 'cccd-text', verdict: 'UNSIGNED', code: 'QR_UNSIGNED', reason: 'unsigned: the plain CCCD text carries no signature; anyone can write it', fields };
+}
+
+function verifySeal(seal: VdsSeal, trust: TrustStore | undefined): CodeReport {
+  const result = verifyVds(seal, {
+    certificates: trust === undefined ? [] : trust.cscas.map((c) => c.der),
+    ...(trust === undefined ? {} : { trust: (cert: Uint8Array, at: Date) => decide(trust, cert, at) }),
+  });
+  const content = isCccdSeal(seal.header) ? attempt(() => readCccdSeal(seal)) : attempt(() => featureMap(seal));
+  if (!content.ok) {
+    const verdict = result.verdict === 'VALID' ? 'INVALID' : result.verdict;
+    return { kind: 'vds', verdict, code: content.error.code, reason: `${result.reason}; content: ${content.error.message}` };
+  }
+  const h = seal.header;
+  const header = { issuingCountry: h.issuingCountry, signer: h.signerIdentifier, certificateReference: h.certificateReference, issueDate: h.issueDate, signatureDate: h.signatureDate };
+  return { kind: 'vds', verdict: result.verdict, code: result.code, reason: result.reason, fields: { ...header, ...content.value } };
+}
+
+function featureMap(seal: VdsSeal): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of decodeVdsFeatures(seal)) out[f.name] = f.value instanceof Uint8Array ? Buffer.from(f.value).toString('hex') : f.value;
+  return out;
+}
+
+/**
+ * The seal signer certificate chains to a trusted CSCA (a self-signed certificate given with
+ * --trust is its own anchor), the CSCA was valid on the signature date, and no CRL of that CSCA
+ * in the store revokes the signer (ICAO 9303-12 (8th ed.) §5, §7).
+ */
+function decide(store: TrustStore, der: Uint8Array, at: Date): TrustDecision {
+  const cert = parseCertificate(der);
+  const selfSigned = equalBytes(cert.subject, cert.issuer);
+  const issuers = store
+    .issuersOf(cert)
+    .filter((c) => (selfSigned ? equalBytes(c.der, cert.der) : c.isCa !== false) && isSignedBy(cert, c))
+    .filter((c) => c.notBefore.getTime() <= at.getTime() + 86_400_000 && c.notAfter.getTime() >= at.getTime() - 86_400_000);
+  const csca = issuers[0];
+  if (csca === undefined) return { status: 'untrusted', reason: `signer ${cert.subjectText} does not chain to a trusted CSCA` };
+  const revoked = store.crlsOf(csca).flatMap((crl) => crl.revoked).find((r) => r.serialHex === cert.serialHex);
+  if (revoked !== undefined) return { status: 'revoked', reason: `signer serial ${cert.serialHex} revoked on ${revoked.revocationDate.toISOString()}` };
+  return { status: 'trusted', reason: `signer ${cert.subjectText} issued by ${csca.subjectText}` };
+}
+
+function printReports(reports: readonly ImageReport[], verdict: Verdict): void {
+  const out: string[] = [];
+  for (const r of reports) {
+    out.push(`${r.image}:`);
+    if (r.error !== undefined) out.push(`  ${r.error}`);
+    for (const c of r.codes) {
+      out.push(`  ${c.kind === 'cccd-text' ? 'plain CCCD text' : c.kind === 'vds' ? 'VDS seal' : 'unknown QR'}: ${c.verdict} (${c.code}) ${c.reason}`);
+      for (const [k, v] of Object.entries(c.fields ?? {})) out.push(`    ${k.padEnd(22)} ${Array.isArray(v) ? v.join('|') : String(v)}`);
+    }
+  }
+  out.push(`VERDICT: ${verdict === 'UNSIGNED' ? 'UNTRUSTED (unsigned)' : verdict === 'UNREADABLE' ? 'BAD INPUT' : verdict}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}

@@ -1,0 +1,163 @@
+/**
+ * QR codes from camera images: jsQR (ISO/IEC 18004 decoding) fed by sharp (libvips).
+ *
+ * jsQR takes RGBA and spends its time per pixel, so the cheap pass comes first: a frame
+ * shrunk to at most FAST_WIDTH pixels wide (JPEG shrink-on-load), with the luminance computed
+ * by libvips into every channel. Only when that finds nothing do the slower passes run, on the
+ * image decoded once to raw RGB: full resolution, then contrast normalisation, scales,
+ * rotations of ±15° and ±30°, sharpening, a median filter against noise, a threshold and the
+ * inverted image, until one decodes. Every code a pass finds is blanked out and the pass
+ * repeated, so several codes per image come back. Byte-mode content is returned as the exact
+ * bytes (jsQR's binaryData), never re-encoded from text.
+ */
+import { readFile } from 'node:fs/promises';
+import jsQRModule from 'jsqr';
+import sharp, { type Sharp } from 'sharp';
+import { equalBytes } from '../lds/bytes.js';
+import { CancuocError, ParseError } from '../lds/errors.js';
+
+export interface QrCode {
+  /** The payload bytes exactly as stored in the symbol. */
+  readonly bytes: Uint8Array;
+  /** jsQR's text reading of the payload (for display only). */
+  readonly text: string;
+  readonly version: number;
+  /** The pass that found it, e.g. "fast", "full", "normalise+rotate15". */
+  readonly pass: string;
+}
+
+export interface DecodeImageOptions {
+  /** Stop after this many codes (default 8). */
+  readonly maxCodes?: number;
+  /** Only the cheap passes (fast, full resolution): for live video where the next frame comes soon. */
+  readonly fastOnly?: boolean;
+}
+
+// jsqr is CommonJS whose module.exports.default is the decoder (NodeNext default import = module.exports)
+const jsQR = jsQRModule.default;
+
+const FAST_WIDTH = 640;
+// ITU-R BT.709 luma, as jsQR weighs RGB: every output channel carries the luminance
+const LUMA: [number, number, number] = [0.2126, 0.7152, 0.0722];
+const LUMA_3X3: [[number, number, number], [number, number, number], [number, number, number]] = [LUMA, LUMA, LUMA];
+const WHITE = { r: 255, g: 255, b: 255 };
+
+interface Frame {
+  readonly data: Uint8ClampedArray;
+  readonly width: number;
+  readonly height: number;
+}
+
+interface Pass {
+  readonly name: string;
+  readonly build: (s: Sharp, width: number) => Sharp;
+  readonly invert?: boolean;
+}
+
+/** Slow passes over the full-resolution RGB image, in order. */
+const RETRIES: readonly Pass[] = Object.freeze([
+  { name: 'normalise', build: (s) => s.normalise() },
+  { name: 'normalise+half', build: (s, w) => s.normalise().resize({ width: Math.max(1, Math.round(w / 2)) }) },
+  { name: 'normalise+double', build: (s, w) => s.normalise().resize({ width: Math.min(4096, w * 2) }) },
+  ...[15, -15, 30, -30].map((deg) => ({ name: `normalise+rotate${deg}`, build: (s: Sharp) => s.rotate(deg, { background: WHITE }).normalise() })),
+  { name: 'sharpen', build: (s) => s.normalise().sharpen({ sigma: 2 }) },
+  { name: 'median', build: (s) => s.median(3).normalise() },
+  { name: 'median+half', build: (s, w) => s.median(5).normalise().resize({ width: Math.max(1, Math.round(w / 2)) }) },
+  { name: 'threshold', build: (s) => s.normalise().threshold(128, { grayscale: false }) },
+  { name: 'inverted', build: (s) => s.normalise(), invert: true },
+]);
+
+/** Decodes the QR codes in an image (PNG, JPEG, WebP, TIFF, … or raw RGB described by sharp). */
+export async function decodeQrImage(input: Uint8Array | string, options: DecodeImageOptions = {}): Promise<readonly QrCode[]> {
+  const maxCodes = options.maxCodes ?? 8;
+  if (!Number.isInteger(maxCodes) || maxCodes < 1) throw new RangeError(`"maxCodes" expected a positive integer, got ${String(maxCodes)}`);
+  const bytes = await load(input);
+  const meta = await guard(() => sharp(bytes).metadata());
+  if (meta.width === undefined || meta.height === undefined) {
+    throw new ParseError('QR_IMAGE_UNREADABLE', 'image has no dimensions', { offset: 0 });
+  }
+  const width = meta.width;
+  const found: QrCode[] = [];
+
+  // pass 1: shrunk, luminance by libvips
+  const fastWidth = Math.min(width, FAST_WIDTH);
+  const fast = await guard(() => rgba(sharp(bytes).resize({ width: fastWidth })));
+  if (scan(fast, 'fast', false, found, maxCodes)) return freeze(found);
+
+  // the image decoded once; every later pass starts from these pixels
+  const rgb = await guard(() => sharp(bytes).flatten({ background: WHITE }).raw().toBuffer({ resolveWithObject: true }));
+  const fromRaw = (): Sharp => sharp(rgb.data, { raw: { width: rgb.info.width, height: rgb.info.height, channels: rgb.info.channels } });
+  if (width > FAST_WIDTH && scan(await rgba(fromRaw()), 'full', false, found, maxCodes)) return freeze(found);
+  if (options.fastOnly === true) return freeze(found);
+
+  for (const pass of RETRIES) {
+    const frame = await guard(() => rgba(pass.build(fromRaw(), rgb.info.width)));
+    if (scan(frame, pass.name, pass.invert === true, found, maxCodes)) break;
+  }
+  return freeze(found);
+}
+
+async function load(input: Uint8Array | string): Promise<Uint8Array> {
+  if (input instanceof Uint8Array) return input;
+  if (typeof input !== 'string') throw new TypeError('"input" expected image bytes or a file path');
+  try {
+    return new Uint8Array(await readFile(input));
+  } catch (e) {
+    throw new CancuocError('QR_IMAGE_UNREADABLE', `cannot read ${input}: ${(e as Error).message}`, { file: input }, { cause: e });
+  }
+}
+
+/** libvips errors (not an image, truncated data) become a ParseError. */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof CancuocError) throw e;
+    throw new ParseError('QR_IMAGE_UNREADABLE', `not a readable image: ${(e as Error).message}`, { offset: 0 }, { cause: e });
+  }
+}
+
+/** RGBA pixels whose R, G and B all hold the luminance; alpha is ignored by jsQR. */
+async function rgba(s: Sharp): Promise<Frame> {
+  const { data, info } = await s.flatten({ background: WHITE }).recomb(LUMA_3X3).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+}
+
+/**
+ * Runs jsQR on `frame` until it finds nothing new, blanking each code found. Returns true when
+ * this pass found at least one code (the caller then stops trying other passes).
+ */
+function scan(frame: Frame, pass: string, invert: boolean, found: QrCode[], maxCodes: number): boolean {
+  let any = false;
+  while (found.length < maxCodes) {
+    let code;
+    try {
+      code = jsQR(frame.data, frame.width, frame.height, { inversionAttempts: invert ? 'onlyInvert' : 'dontInvert' });
+    } catch {
+      code = null; // jsQR throws plain Errors on internal failures: treat as nothing found
+    }
+    if (code === null) break;
+    const bytes = Uint8Array.from(code.binaryData);
+    if (!found.some((c) => equalBytes(c.bytes, bytes))) found.push(Object.freeze({ bytes, text: code.data, version: code.version, pass }));
+    any = true;
+    blank(frame, code.location, invert ? 0 : 255);
+  }
+  return any;
+}
+
+type Corners = NonNullable<ReturnType<typeof jsQR>>['location'];
+
+/** Paints the bounding box of a located code (with a one-module margin) in the background colour. */
+function blank(frame: Frame, loc: Corners, value: number): void {
+  const pts = [loc.topLeftCorner, loc.topRightCorner, loc.bottomLeftCorner, loc.bottomRightCorner];
+  const margin = Math.hypot(loc.topRightCorner.x - loc.topLeftCorner.x, loc.topRightCorner.y - loc.topLeftCorner.y) / 20;
+  const x0 = Math.max(0, Math.floor(Math.min(...pts.map((p) => p.x)) - margin));
+  const x1 = Math.min(frame.width, Math.ceil(Math.max(...pts.map((p) => p.x)) + margin));
+  const y0 = Math.max(0, Math.floor(Math.min(...pts.map((p) => p.y)) - margin));
+  const y1 = Math.min(frame.height, Math.ceil(Math.max(...pts.map((p) => p.y)) + margin));
+  for (let y = y0; y < y1; y++) frame.data.fill(value, (y * frame.width + x0) * 4, (y * frame.width + x1) * 4);
+}
+
+function freeze(found: QrCode[]): readonly QrCode[] {
+  return Object.freeze([...found]);
+}
