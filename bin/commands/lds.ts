@@ -8,7 +8,6 @@ import { buildDocumentSet } from '../../src/issuance/document-set.js';
 import { writeDocumentSet } from '../../src/issuance/document-set-files.js';
 import { dataGroupsOf, readDocumentDir } from '../../src/reader/document-dir.js';
 import { passiveAuthentication } from '../../src/reader/passive-auth.js';
-import { EXIT } from '../exit-codes.js';
 import { printPassiveAuth, verdictExitCode } from './report.js';
 import { loadTrust } from './trust.js';
 

@@ -227,8 +227,8 @@ export class VirtualChip implements CardHandler {
         return this.#manageSecurityEnvironment(cmd);
       case INS.GENERAL_AUTHENTICATE:
         if (this.#pace.active) return this.#pace.generalAuthenticate(cmd, chained, this.#random);
-        if (chained) return outcome(SW.COMMAND_CHAINING_NOT_SUPPORTED);
-        return this.#ca.generalAuthenticate(cmd);
+        if (!this.#ca.active) return outcome(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
+        return chained ? outcome(SW.COMMAND_CHAINING_NOT_SUPPORTED) : this.#ca.generalAuthenticate(cmd);
       case INS.INTERNAL_AUTHENTICATE: {
         const refused = activeAuthenticationAccess(access);
         if (refused !== undefined) return outcome(refused);

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { abytes } from '../lds/bytes.js';
 import type { AlgorithmIdentifier } from '../lds/cms.js';
+import { CancuocError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { encodeLdsSecurityObject, wrapSod } from '../lds/sod.js';
 import { ahash, hashOid, type HashName } from './algorithms.js';
@@ -56,6 +57,14 @@ export async function signSod(input: SignSodInput): Promise<Uint8Array> {
     certificate: dsCertificate,
     hash,
     signingTime,
+  }).catch((e: unknown) => {
+    // SOD callers branch on their own stable code.
+    if (e instanceof CancuocError && e.code === 'CMS_SELF_CHECK_FAILED') {
+      throw new CancuocError('SOD_SELF_CHECK_FAILED', 'the signature made for the SOD does not verify with the DS certificate', {
+        step: 'sod-sign',
+      });
+    }
+    throw e;
   });
   return wrapSod(contentInfo);
 }

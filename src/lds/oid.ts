@@ -130,7 +130,7 @@ export const OID = Object.freeze({
   stateOrProvinceName: '2.5.4.8',
   organizationName: '2.5.4.10',
   organizationalUnitName: '2.5.4.11',
-  // cancuoc's own arc: a UUID OID (ITU-T X.667 §8, 2.25.<UUID as integer>) needs no registration.
+  // cancuoc's own arc: a UUID OID (ITU-T X.667, 2.25.<UUID as integer>) needs no registration.
   // eContentType of the signed document revocation list (docs/revocation-list.md).
   cancuocRevocationList: '2.25.16712168765243012938704830297696998894.1',
 });
