@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
 import { registerLds } from './lds.js';
+import { registerPersonalize } from './personalize.js';
 import { registerPki } from './pki.js';
 import { registerQr } from './qr.js';
 
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerLds(program);
   registerQr(program);
   registerDemo(program);
+  registerPersonalize(program);
 }

@@ -1,0 +1,609 @@
+/**
+ * The production registry (docs/registry.md): the queue of citizens to personalize, every card
+ * made for them with its state, and the batches of the line, in one SQLite database (WAL,
+ * synchronous = FULL). Every state change is one IMMEDIATE transaction that also appends its
+ * audit entry (audit-log.ts), so after a crash at any instant the database holds either the old
+ * state and log or the new state and log. Partial unique indexes make a second issued card for
+ * the same ID number, document number or chip impossible, whatever the caller does.
+ *
+ *   pending → personalizing → written → verified → issued → lost / revoked
+ *        ↘──────────────↘──────────↘──────────↘ set-aside
+ */
+import { hostname, userInfo } from 'node:os';
+import Database from 'better-sqlite3';
+import { abytes, fromHex, hex } from '../lds/bytes.js';
+import { CancuocError, ValidationError } from '../lds/errors.js';
+import { appendAudit, AUDIT_SCHEMA, parseFrozenJson, readAuditLog, type AuditDetails, type AuditRecord } from './audit-log.js';
+
+type Db = Database.Database;
+
+export type CardStatus = 'pending' | 'personalizing' | 'written' | 'verified' | 'issued' | 'set-aside' | 'lost' | 'revoked';
+export type QueueState = 'queued' | 'claimed' | 'done' | 'set-aside';
+
+/** States of a card still on the line: claimNext resumes these first after a crash. */
+const LIVE: readonly CardStatus[] = ['pending', 'personalizing', 'written', 'verified'];
+const LIVE_SQL = LIVE.map((s) => `'${s}'`).join(', ');
+
+/** Schema versions, applied in order; PRAGMA user_version records the last one applied. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE batches (
+    id          INTEGER PRIMARY KEY,
+    label       TEXT,
+    actor       TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT
+  ) STRICT;
+  CREATE TABLE queue (
+    id          INTEGER PRIMARY KEY,
+    id_number   TEXT NOT NULL CHECK (length(id_number) = 12),
+    record      TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('queued', 'claimed', 'done', 'set-aside')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    batch_id    INTEGER REFERENCES batches(id),
+    enqueued_at TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  ) STRICT;
+  CREATE UNIQUE INDEX queue_one_open_per_id ON queue(id_number) WHERE state IN ('queued', 'claimed');
+  CREATE INDEX queue_state ON queue(state, id);
+  CREATE TABLE cards (
+    id              INTEGER PRIMARY KEY,
+    queue_id        INTEGER NOT NULL REFERENCES queue(id),
+    batch_id        INTEGER NOT NULL REFERENCES batches(id),
+    id_number       TEXT NOT NULL,
+    attempt         INTEGER NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'personalizing', 'written', 'verified', 'issued', 'set-aside', 'lost', 'revoked')),
+    chip_serial     TEXT,
+    document_number TEXT,
+    sod_hash        TEXT,
+    reason          TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    issued_at       TEXT,
+    revoked_at      TEXT,
+    audit_seq       INTEGER NOT NULL
+  ) STRICT;
+  CREATE UNIQUE INDEX cards_one_live_per_item ON cards(queue_id) WHERE status IN (${LIVE_SQL});
+  CREATE UNIQUE INDEX cards_issued_document ON cards(document_number) WHERE status = 'issued';
+  CREATE UNIQUE INDEX cards_issued_id ON cards(id_number) WHERE status = 'issued';
+  CREATE UNIQUE INDEX cards_issued_chip ON cards(chip_serial) WHERE status = 'issued';
+  CREATE INDEX cards_id_number ON cards(id_number);
+  CREATE INDEX cards_document_number ON cards(document_number);
+  ${AUDIT_SCHEMA}
+  `,
+];
+
+export interface RegistryOptions {
+  /** Who acts, for the audit log; defaults to "<OS user>@<host name>". */
+  readonly actor?: string;
+  /** false: the database must already exist (read and admin commands). Defaults to true. */
+  readonly create?: boolean;
+  /** Clock, for tests; defaults to the system clock. */
+  readonly now?: () => Date;
+}
+
+/** A card on the line, as the batch runner sees it. */
+export interface LineItem {
+  readonly queueId: number;
+  readonly cardId: number;
+  readonly batchId: number;
+  readonly idNumber: string;
+  /** The citizen record as enqueued (parsed JSON). */
+  readonly record: unknown;
+  readonly status: CardStatus;
+  readonly attempt: number;
+  readonly chipSerial: string | undefined;
+  readonly documentNumber: string | undefined;
+  /** SHA-256 of EF.SOD as written. */
+  readonly sodHash: Uint8Array | undefined;
+  /** True when claimNext handed back a card left on the line by an earlier run. */
+  readonly resumed: boolean;
+}
+
+export interface CardRow {
+  readonly cardId: number;
+  readonly queueId: number;
+  readonly batchId: number;
+  readonly idNumber: string;
+  readonly attempt: number;
+  readonly status: CardStatus;
+  readonly chipSerial: string | undefined;
+  readonly documentNumber: string | undefined;
+  readonly sodHash: Uint8Array | undefined;
+  readonly reason: string | undefined;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly issuedAt: string | undefined;
+  readonly revokedAt: string | undefined;
+}
+
+export interface EnqueueResult {
+  readonly added: readonly number[];
+  readonly skipped: readonly { readonly idNumber: string; readonly reason: string }[];
+}
+
+export interface Batch {
+  readonly id: number;
+  readonly label: string | undefined;
+  readonly startedAt: string;
+}
+
+export interface CitizenView {
+  readonly idNumber: string;
+  readonly queue: readonly { readonly queueId: number; readonly state: QueueState; readonly attempts: number; readonly enqueuedAt: string }[];
+  readonly cards: readonly CardRow[];
+  readonly history: readonly AuditRecord[];
+}
+
+export interface Counts {
+  readonly queued: number;
+  readonly onLine: number;
+  readonly done: number;
+  readonly setAside: number;
+}
+
+export interface IssueFacts {
+  readonly chipSerial: string;
+  readonly documentNumber: string;
+  readonly sodHash: Uint8Array;
+}
+
+interface CardDbRow {
+  id: number;
+  queue_id: number;
+  batch_id: number;
+  id_number: string;
+  attempt: number;
+  status: CardStatus;
+  chip_serial: string | null;
+  document_number: string | null;
+  sod_hash: string | null;
+  reason: string | null;
+  created_at: string;
+  updated_at: string;
+  issued_at: string | null;
+  revoked_at: string | null;
+}
+
+const ID_NUMBER = /^\d{12}$/;
+const DOCUMENT_NUMBER = /^[0-9A-Z]{1,22}$/;
+const CHIP_SERIAL = /^[\x21-\x7e]{1,64}$/;
+
+export class Registry {
+  readonly #db: Db;
+  readonly #actor: string;
+  readonly #now: () => Date;
+
+  private constructor(db: Db, actor: string, now: () => Date) {
+    this.#db = db;
+    this.#actor = actor;
+    this.#now = now;
+  }
+
+  /** Opens (or creates) a registry and brings its schema up to date. */
+  static open(path: string, options: RegistryOptions = {}): Registry {
+    if (typeof path !== 'string' || path === '') throw new TypeError('"path" expected a file path');
+    const actor = options.actor ?? `${userInfo().username}@${hostname()}`;
+    if (typeof actor !== 'string' || actor.length === 0 || actor.length > 200) throw new TypeError('"actor" expected 1 to 200 characters');
+    let db: Db;
+    try {
+      db = new Database(path, { fileMustExist: options.create === false });
+    } catch (e) {
+      throw new CancuocError('REGISTRY_OPEN_FAILED', `cannot open registry ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
+    }
+    try {
+      // SQLite §"Write-Ahead Logging" + synchronous=FULL: a committed transaction survives power loss.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 10000');
+      migrate(db, path);
+    } catch (e) {
+      db.close();
+      if (e instanceof CancuocError) throw e;
+      throw new CancuocError('REGISTRY_OPEN_FAILED', `cannot open registry ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
+    }
+    return new Registry(db, actor, options.now ?? (() => new Date()));
+  }
+
+  /** The database handle, for audit verification and read-only reports. */
+  get database(): Db {
+    return this.#db;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** One IMMEDIATE transaction: the write lock is taken first, so two lines never interleave. */
+  #tx<T>(fn: (time: string) => T): T {
+    return this.#db.transaction(() => fn(this.#now().toISOString())).immediate();
+  }
+
+  #audit(action: string, subject: string | null, details: AuditDetails, time: string): number {
+    return appendAudit(this.#db, { actor: this.#actor, action, subject, details, time: new Date(time) }).seq;
+  }
+
+  /**
+   * Adds citizen records (objects with a 12-digit `id`) to the queue. A record is skipped when
+   * its ID number is already queued or on the line, or already holds an issued card: running
+   * the same queue file twice adds nothing.
+   */
+  enqueue(records: readonly { readonly id: string }[]): EnqueueResult {
+    if (!Array.isArray(records)) throw new TypeError('"records" expected an array of citizen records');
+    const items = records.map((r, i) => {
+      if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || !ID_NUMBER.test(r.id)) {
+        throw new TypeError(`"records[${i}].id" expected a 12-digit ID number`);
+      }
+      return { idNumber: r.id, json: JSON.stringify(r) };
+    });
+    return this.#tx((time) => {
+      const added: number[] = [];
+      const skipped: { idNumber: string; reason: string }[] = [];
+      const open = this.#db.prepare("SELECT 1 FROM queue WHERE id_number = ? AND state IN ('queued', 'claimed')");
+      const issued = this.#db.prepare("SELECT 1 FROM cards WHERE id_number = ? AND status = 'issued'");
+      const insert = this.#db.prepare("INSERT INTO queue (id_number, record, state, enqueued_at, updated_at) VALUES (?, ?, 'queued', ?, ?)");
+      for (const { idNumber, json } of items) {
+        const reason = open.get(idNumber) !== undefined ? 'already queued' : issued.get(idNumber) !== undefined ? 'already holds an issued card' : undefined;
+        if (reason !== undefined) {
+          skipped.push(Object.freeze({ idNumber, reason }));
+          continue;
+        }
+        const queueId = Number(insert.run(idNumber, json, time, time).lastInsertRowid);
+        this.#audit('queue.enqueue', idNumber, { queueId }, time);
+        added.push(queueId);
+      }
+      return Object.freeze({ added: Object.freeze(added), skipped: Object.freeze(skipped) });
+    });
+  }
+
+  startBatch(label?: string): Batch {
+    if (label !== undefined && (typeof label !== 'string' || label.length > 200)) throw new TypeError('"label" expected up to 200 characters');
+    return this.#tx((time) => {
+      const id = Number(
+        this.#db.prepare('INSERT INTO batches (label, actor, started_at) VALUES (?, ?, ?)').run(label ?? null, this.#actor, time).lastInsertRowid,
+      );
+      this.#audit('batch.start', null, { batchId: id, ...(label === undefined ? {} : { label }) }, time);
+      return Object.freeze({ id, label, startedAt: time });
+    });
+  }
+
+  finishBatch(batchId: number): void {
+    aid(batchId, 'batchId');
+    this.#tx((time) => {
+      const r = this.#db.prepare('UPDATE batches SET finished_at = ? WHERE id = ? AND finished_at IS NULL').run(time, batchId);
+      if (r.changes !== 1) throw new ValidationError('REGISTRY_STATE', `batch ${batchId} is unknown or already finished`, { field: 'batchId' });
+      this.#audit('batch.finish', null, { batchId, ...this.#countsDetails() }, time);
+    });
+  }
+
+  /**
+   * The next card to make: first a card an earlier run left on the line (any live state), else
+   * the oldest queued record, claimed and given a new card row in 'pending'. One transaction, so
+   * a record is handed out once even with several processes on the same database.
+   */
+  claimNext(batchId: number): LineItem | undefined {
+    aid(batchId, 'batchId');
+    return this.#tx((time) => {
+      const batch = this.#db.prepare('SELECT finished_at FROM batches WHERE id = ?').get(batchId) as { finished_at: string | null } | undefined;
+      if (batch === undefined || batch.finished_at !== null) {
+        throw new ValidationError('REGISTRY_STATE', `batch ${batchId} is unknown or finished`, { field: 'batchId' });
+      }
+      const live = this.#db.prepare(`SELECT * FROM cards WHERE status IN (${LIVE_SQL}) ORDER BY id LIMIT 1`).get() as CardDbRow | undefined;
+      if (live !== undefined) {
+        const seq = this.#audit('card.resume', live.id_number, { cardId: live.id, batchId, status: live.status }, time);
+        this.#db.prepare('UPDATE cards SET batch_id = ?, updated_at = ?, audit_seq = ? WHERE id = ?').run(batchId, time, seq, live.id);
+        this.#db.prepare('UPDATE queue SET batch_id = ?, updated_at = ? WHERE id = ?').run(batchId, time, live.queue_id);
+        return this.#item(live.id, true);
+      }
+      const next = this.#db.prepare("SELECT id, id_number, attempts FROM queue WHERE state = 'queued' ORDER BY id LIMIT 1").get() as
+        | { id: number; id_number: string; attempts: number }
+        | undefined;
+      if (next === undefined) return undefined;
+      const attempt = next.attempts + 1;
+      this.#db.prepare("UPDATE queue SET state = 'claimed', attempts = ?, batch_id = ?, updated_at = ? WHERE id = ?").run(attempt, batchId, time, next.id);
+      const cardId = Number(
+        this.#db
+          .prepare("INSERT INTO cards (queue_id, batch_id, id_number, attempt, status, created_at, updated_at, audit_seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, 0)")
+          .run(next.id, batchId, next.id_number, attempt, time, time).lastInsertRowid,
+      );
+      const seq = this.#audit('card.claim', next.id_number, { cardId, queueId: next.id, batchId, attempt }, time);
+      this.#db.prepare('UPDATE cards SET audit_seq = ? WHERE id = ?').run(seq, cardId);
+      return this.#item(cardId, false);
+    });
+  }
+
+  /** A blank chip is in the reader and writing starts; re-personalizing a half-made card starts here too. */
+  markPersonalizing(item: LineItem, chipSerial: string): LineItem {
+    const serial = achipSerial(chipSerial);
+    return this.#transition(item, ['pending', 'personalizing', 'written', 'verified'], 'personalizing', { chipSerial: serial }, (time) => [
+      'UPDATE cards SET chip_serial = ?, document_number = NULL, sod_hash = NULL, updated_at = ? WHERE id = ?',
+      [serial, time, item.cardId],
+    ]);
+  }
+
+  /** Every file is on the chip: the document number and the SOD hash are known from here on. */
+  markWritten(item: LineItem, facts: { readonly documentNumber: string; readonly sodHash: Uint8Array }): LineItem {
+    const documentNumber = adocumentNumber(facts?.documentNumber);
+    const sodHash = hex(abytes(facts.sodHash, 'sodHash', 32));
+    return this.#transition(item, ['personalizing'], 'written', { documentNumber, sodHash }, (time) => [
+      'UPDATE cards SET document_number = ?, sod_hash = ?, updated_at = ? WHERE id = ?',
+      [documentNumber, sodHash, time, item.cardId],
+    ]);
+  }
+
+  /** Read back and verified (passive, active and chip authentication). */
+  markVerified(item: LineItem): LineItem {
+    return this.#transition(item, ['written'], 'verified', {}, (time) => ['UPDATE cards SET updated_at = ? WHERE id = ?', [time, item.cardId]]);
+  }
+
+  /**
+   * The card is locked and handed out. The facts must be those recorded while writing: a
+   * mismatch means the runner holds a different card than the one it verified.
+   */
+  markIssued(item: LineItem, facts: IssueFacts): LineItem {
+    const chipSerial = achipSerial(facts?.chipSerial);
+    const documentNumber = adocumentNumber(facts.documentNumber);
+    const sodHash = hex(abytes(facts.sodHash, 'sodHash', 32));
+    return this.#transition(item, ['verified'], 'issued', { chipSerial, documentNumber, sodHash }, (time, row) => {
+      if (row.chip_serial !== chipSerial || row.document_number !== documentNumber || row.sod_hash !== sodHash) {
+        throw new ValidationError('REGISTRY_MISMATCH', `card ${item.cardId}: chip serial, document number or SOD hash differ from those recorded`, {
+          field: 'facts',
+        });
+      }
+      this.#db.prepare("UPDATE queue SET state = 'done', updated_at = ? WHERE id = ?").run(time, row.queue_id);
+      return ['UPDATE cards SET issued_at = ?, updated_at = ? WHERE id = ?', [time, time, item.cardId]];
+    });
+  }
+
+  /**
+   * The card goes to the reject tray with a reason. With `retry` the record returns to the
+   * queue for a new card; otherwise it waits for an operator (state set-aside).
+   */
+  setAside(item: LineItem, reason: string, options: { readonly retry?: boolean } = {}): LineItem {
+    const why = areason(reason);
+    const retry = options.retry === true;
+    return this.#transition(item, LIVE, 'set-aside', { reason: why, retry }, (time, row) => {
+      this.#db.prepare('UPDATE queue SET state = ?, updated_at = ? WHERE id = ?').run(retry ? 'queued' : 'set-aside', time, row.queue_id);
+      return ['UPDATE cards SET reason = ?, updated_at = ? WHERE id = ?', [why, time, item.cardId]];
+    });
+  }
+
+  /** Puts a set-aside record back in the queue (an operator's decision). */
+  requeue(idNumber: string): void {
+    const id = aidNumber(idNumber);
+    this.#tx((time) => {
+      const r = this.#db.prepare("UPDATE queue SET state = 'queued', updated_at = ? WHERE id_number = ? AND state = 'set-aside'").run(time, id);
+      if (r.changes === 0) throw new ValidationError('REGISTRY_NOT_FOUND', `no set-aside record for ${id}`, { field: 'idNumber' });
+      this.#audit('queue.requeue', id, {}, time);
+    });
+  }
+
+  /** The issued card of an ID number or document number is reported lost. */
+  markLost(idOrDocumentNumber: string, reason?: string): CardRow {
+    return this.#revoke(idOrDocumentNumber, 'lost', ['issued'], reason);
+  }
+
+  /** The issued (or lost) card of an ID number or document number is revoked. */
+  markRevoked(idOrDocumentNumber: string, reason?: string): CardRow {
+    return this.#revoke(idOrDocumentNumber, 'revoked', ['issued', 'lost'], reason);
+  }
+
+  #revoke(key: string, status: 'lost' | 'revoked', from: readonly CardStatus[], reason: string | undefined): CardRow {
+    const column = keyColumn(key);
+    const why = reason === undefined ? null : areason(reason);
+    return this.#tx((time) => {
+      const row = this.#db
+        .prepare(`SELECT * FROM cards WHERE ${column} = ? AND status IN (${from.map((s) => `'${s}'`).join(', ')}) ORDER BY id DESC LIMIT 1`)
+        .get(key) as CardDbRow | undefined;
+      if (row === undefined) throw new ValidationError('REGISTRY_NOT_FOUND', `no ${from.join(' or ')} card for ${key}`, { field: 'idOrDocumentNumber' });
+      const seq = this.#audit(`card.${status}`, row.id_number, { cardId: row.id, from: row.status, ...(why === null ? {} : { reason: why }) }, time);
+      this.#db
+        .prepare('UPDATE cards SET status = ?, reason = ?, revoked_at = ?, updated_at = ?, audit_seq = ? WHERE id = ?')
+        .run(status, why, time, time, seq, row.id);
+      return this.#card(row.id);
+    });
+  }
+
+  /** Checks the state change, applies it and its audit entry in one transaction. */
+  #transition(
+    item: LineItem,
+    from: readonly CardStatus[],
+    to: CardStatus,
+    details: AuditDetails,
+    apply: (time: string, row: CardDbRow) => [string, unknown[]],
+  ): LineItem {
+    if (typeof item !== 'object' || item === null || !Number.isSafeInteger(item.cardId)) throw new TypeError('"item" expected a LineItem');
+    return this.#tx((time) => {
+      const row = this.#db.prepare('SELECT * FROM cards WHERE id = ?').get(item.cardId) as CardDbRow | undefined;
+      if (row === undefined) throw new ValidationError('REGISTRY_NOT_FOUND', `no card ${item.cardId}`, { field: 'item' });
+      if (!from.includes(row.status)) {
+        throw new ValidationError('REGISTRY_STATE', `card ${item.cardId} is ${row.status}; cannot become ${to}`, { field: 'status' });
+      }
+      const [sql, params] = apply(time, row);
+      this.#db.prepare(sql).run(...params);
+      const seq = this.#audit(`card.${to}`, row.id_number, { cardId: row.id, from: row.status, ...details }, time);
+      try {
+        this.#db.prepare('UPDATE cards SET status = ?, audit_seq = ? WHERE id = ?').run(to, seq, row.id);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new ValidationError('REGISTRY_ALREADY_ISSUED', `an issued card already has this ID number, document number or chip (card ${row.id})`, {
+            field: 'status',
+          });
+        }
+        throw e;
+      }
+      return this.#item(row.id, item.resumed);
+    });
+  }
+
+  #item(cardId: number, resumed: boolean): LineItem {
+    const row = this.#db.prepare('SELECT c.*, q.record FROM cards c JOIN queue q ON q.id = c.queue_id WHERE c.id = ?').get(cardId) as CardDbRow & {
+      record: string;
+    };
+    return Object.freeze({
+      queueId: row.queue_id,
+      cardId: row.id,
+      batchId: row.batch_id,
+      idNumber: row.id_number,
+      record: parseFrozenJson(row.record),
+      status: row.status,
+      attempt: row.attempt,
+      chipSerial: row.chip_serial ?? undefined,
+      documentNumber: row.document_number ?? undefined,
+      sodHash: row.sod_hash === null ? undefined : fromHex(row.sod_hash),
+      resumed,
+    });
+  }
+
+  #card(cardId: number): CardRow {
+    return toCardRow(this.#db.prepare('SELECT * FROM cards WHERE id = ?').get(cardId) as CardDbRow);
+  }
+
+  /** Everything about one citizen, found by ID number or document number: no record contents. */
+  show(idOrDocumentNumber: string): CitizenView {
+    const key = idOrDocumentNumber;
+    const column = keyColumn(key);
+    const idNumber =
+      column === 'id_number'
+        ? key
+        : (this.#db.prepare('SELECT id_number FROM cards WHERE document_number = ? ORDER BY id DESC LIMIT 1').get(key) as { id_number: string } | undefined)
+            ?.id_number;
+    const queue =
+      idNumber === undefined
+        ? []
+        : (this.#db.prepare('SELECT id, state, attempts, enqueued_at FROM queue WHERE id_number = ? ORDER BY id').all(idNumber) as {
+            id: number;
+            state: QueueState;
+            attempts: number;
+            enqueued_at: string;
+          }[]);
+    if (idNumber === undefined || queue.length === 0) {
+      throw new ValidationError('REGISTRY_NOT_FOUND', `nothing registered for ${key}`, { field: 'idOrDocumentNumber' });
+    }
+    const cards = (this.#db.prepare('SELECT * FROM cards WHERE id_number = ? ORDER BY id').all(idNumber) as CardDbRow[]).map(toCardRow);
+    return Object.freeze({
+      idNumber,
+      queue: Object.freeze(queue.map((q) => Object.freeze({ queueId: q.id, state: q.state, attempts: q.attempts, enqueuedAt: q.enqueued_at }))),
+      cards: Object.freeze(cards),
+      history: readAuditLog(this.#db, { subject: idNumber }),
+    });
+  }
+
+  /** Cards reported lost or revoked, oldest revocation first: the content of a revocation list. */
+  listRevoked(): readonly CardRow[] {
+    const rows = this.#db.prepare("SELECT * FROM cards WHERE status IN ('lost', 'revoked') ORDER BY revoked_at, id").all() as CardDbRow[];
+    return Object.freeze(rows.map(toCardRow));
+  }
+
+  counts(): Counts {
+    const n = (sql: string): number => (this.#db.prepare(sql).get() as { n: number }).n;
+    return Object.freeze({
+      queued: n("SELECT count(*) AS n FROM queue WHERE state = 'queued'"),
+      onLine: n(`SELECT count(*) AS n FROM cards WHERE status IN (${LIVE_SQL})`),
+      done: n("SELECT count(*) AS n FROM queue WHERE state = 'done'"),
+      setAside: n("SELECT count(*) AS n FROM queue WHERE state = 'set-aside'"),
+    });
+  }
+
+  #countsDetails(): AuditDetails {
+    const c = this.counts();
+    return { queued: c.queued, onLine: c.onLine, done: c.done, setAside: c.setAside };
+  }
+
+  /** Records an event that changes no registry row (an export, a line stop), with its own transaction. */
+  logEvent(action: string, subject: string | null, details: AuditDetails = {}): AuditRecord {
+    return this.#tx((time) => appendAudit(this.#db, { actor: this.#actor, action, subject, details, time: new Date(time) }));
+  }
+
+  /**
+   * Cross-checks registry rows against the audit log: each card's last change must be the audit
+   * entry it points to (same subject, action card.<status> or a claim/resume), which catches a
+   * log cut short or rows changed without an entry. Returns the problems found, empty when none.
+   */
+  crossCheck(): readonly string[] {
+    const problems: string[] = [];
+    const rows = this.#db
+      .prepare('SELECT c.id, c.id_number, c.status, c.audit_seq, a.action, a.subject, a.details FROM cards c LEFT JOIN audit_log a ON a.seq = c.audit_seq ORDER BY c.id')
+      .all() as { id: number; id_number: string; status: CardStatus; audit_seq: number; action: string | null; subject: string | null; details: string | null }[];
+    for (const r of rows) {
+      if (r.action === null) {
+        problems.push(`card ${r.id}: its last change (audit seq ${r.audit_seq}) is missing from the log`);
+        continue;
+      }
+      const cardId = (JSON.parse(r.details ?? '{}') as { cardId?: number }).cardId;
+      const fits = r.action === `card.${r.status}` || ((r.action === 'card.claim' || r.action === 'card.resume') && LIVE.includes(r.status));
+      if (!fits || r.subject !== r.id_number || cardId !== r.id) {
+        problems.push(`card ${r.id}: status ${r.status} does not match audit seq ${r.audit_seq} (${r.action})`);
+      }
+    }
+    return Object.freeze(problems);
+  }
+}
+
+function migrate(db: Db, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new CancuocError('REGISTRY_TOO_NEW', `registry schema v${version} is newer than this cancuoc (v${MIGRATIONS.length})`, { file: path });
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
+
+function toCardRow(r: CardDbRow): CardRow {
+  return Object.freeze({
+    cardId: r.id,
+    queueId: r.queue_id,
+    batchId: r.batch_id,
+    idNumber: r.id_number,
+    attempt: r.attempt,
+    status: r.status,
+    chipSerial: r.chip_serial ?? undefined,
+    documentNumber: r.document_number ?? undefined,
+    sodHash: r.sod_hash === null ? undefined : fromHex(r.sod_hash),
+    reason: r.reason ?? undefined,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    issuedAt: r.issued_at ?? undefined,
+    revokedAt: r.revoked_at ?? undefined,
+  });
+}
+
+/** A 12-digit key is an ID number, anything else a document number. */
+function keyColumn(key: unknown): 'id_number' | 'document_number' {
+  if (typeof key !== 'string') throw new TypeError('"idOrDocumentNumber" expected a string');
+  if (ID_NUMBER.test(key)) return 'id_number';
+  if (DOCUMENT_NUMBER.test(key)) return 'document_number';
+  throw new ValidationError('REGISTRY_BAD_KEY', `${JSON.stringify(key.slice(0, 30))} is neither a 12-digit ID number nor a document number`, {
+    field: 'idOrDocumentNumber',
+  });
+}
+
+function aid(value: unknown, name: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) throw new TypeError(`"${name}" expected a positive integer`);
+  return value as number;
+}
+
+function aidNumber(value: unknown): string {
+  if (typeof value !== 'string' || !ID_NUMBER.test(value)) throw new TypeError('"idNumber" expected a 12-digit ID number');
+  return value;
+}
+
+function adocumentNumber(value: unknown): string {
+  if (typeof value !== 'string' || !DOCUMENT_NUMBER.test(value)) throw new TypeError('"documentNumber" expected 1 to 22 digits or capitals');
+  return value;
+}
+
+function achipSerial(value: unknown): string {
+  if (typeof value !== 'string' || !CHIP_SERIAL.test(value)) throw new TypeError('"chipSerial" expected 1 to 64 printable ASCII characters');
+  return value;
+}
+
+function areason(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 500) throw new TypeError('"reason" expected 1 to 500 characters');
+  return value;
+}
