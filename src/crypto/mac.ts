@@ -3,23 +3,19 @@
  * with DES and padding method 2, §9.8.6.2, used by BAC and 3DES SM and tokens) and AES-CMAC
  * (NIST SP 800-38B, §9.8.7.2), truncated to 8 bytes wherever ICAO uses it.
  */
-import forge from 'node-forge';
-import { abytes } from '../lds/bytes.js';
+import { createCipheriv } from 'node:crypto';
+import { abytes, concat } from '../lds/bytes.js';
 import { blockSize, encryptBlock, encryptCbc, keyLength, padM2, type CipherName } from './cipher.js';
 
 const ZERO_IV_8 = new Uint8Array(8);
 const ZERO_BLOCK_16 = new Uint8Array(16);
 
-// Single DES is gone from OpenSSL 3's default provider, so the chained part of MAC algorithm 3 runs
-// on node-forge's DES; the output transformation is one two-key 3DES block (see retailMac).
+// OpenSSL 3's default provider has no single DES, but EDE with K1 = K2 = K3 is single DES
+// (E_K(D_K(E_K(x))) = E_K(x)), so the chained part of MAC algorithm 3 runs natively.
 function desCbcLastBlock(key8: Uint8Array, data: Uint8Array): Uint8Array {
-  const raw = forge.util.binary.raw;
-  const cipher = forge.cipher.createCipher('DES-CBC', forge.util.createBuffer(raw.encode(key8)));
-  cipher.start({ iv: raw.encode(ZERO_IV_8) });
-  // Whole blocks are encrypted by update(); finish() is never called, so no PKCS#7 block is added.
-  cipher.update(forge.util.createBuffer(raw.encode(data)));
-  const out = raw.decode(cipher.output.getBytes());
-  return out.subarray(out.length - 8);
+  const cipher = createCipheriv('des-ede3-cbc', concat(key8, key8, key8), ZERO_IV_8).setAutoPadding(false);
+  const out = cipher.update(data);
+  return new Uint8Array(out.buffer, out.byteOffset + out.length - 8, 8);
 }
 
 function xorInto(target: Uint8Array, other: Uint8Array): Uint8Array {

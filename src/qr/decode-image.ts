@@ -50,21 +50,40 @@ interface Frame {
 
 interface Pass {
   readonly name: string;
-  readonly build: (s: Sharp, width: number) => Sharp;
+  /** One pipeline per region to scan; most passes scan the whole image. */
+  readonly build: (raw: () => Sharp, width: number, height: number) => Sharp | Sharp[];
   readonly invert?: boolean;
+}
+
+const whole = (op: (s: Sharp, width: number) => Sharp) => (raw: () => Sharp, width: number): Sharp => op(raw(), width);
+
+/**
+ * Overlapping halves (60 % each way): jsQR pairs finder patterns across the whole image, so two
+ * codes side by side can hide each other until they are looked at apart.
+ */
+function halves(raw: () => Sharp, width: number, height: number): Sharp[] {
+  const w = Math.round(width * 0.6);
+  const h = Math.round(height * 0.6);
+  return [
+    { left: 0, top: 0, width: w, height },
+    { left: width - w, top: 0, width: w, height },
+    { left: 0, top: 0, width, height: h },
+    { left: 0, top: height - h, width, height: h },
+  ].map((region) => raw().extract(region).normalise());
 }
 
 /** Slow passes over the full-resolution RGB image, in order. */
 const RETRIES: readonly Pass[] = Object.freeze([
-  { name: 'normalise', build: (s) => s.normalise() },
-  { name: 'normalise+half', build: (s, w) => s.normalise().resize({ width: Math.max(1, Math.round(w / 2)) }) },
-  { name: 'normalise+double', build: (s, w) => s.normalise().resize({ width: Math.min(4096, w * 2) }) },
-  ...[15, -15, 30, -30].map((deg) => ({ name: `normalise+rotate${deg}`, build: (s: Sharp) => s.rotate(deg, { background: WHITE }).normalise() })),
-  { name: 'sharpen', build: (s) => s.normalise().sharpen({ sigma: 2 }) },
-  { name: 'median', build: (s) => s.median(3).normalise() },
-  { name: 'median+half', build: (s, w) => s.median(5).normalise().resize({ width: Math.max(1, Math.round(w / 2)) }) },
-  { name: 'threshold', build: (s) => s.normalise().threshold(128, { grayscale: false }) },
-  { name: 'inverted', build: (s) => s.normalise(), invert: true },
+  { name: 'normalise', build: whole((s) => s.normalise()) },
+  { name: 'halves', build: halves },
+  { name: 'normalise+half', build: whole((s, w) => s.normalise().resize({ width: Math.max(1, Math.round(w / 2)) })) },
+  { name: 'normalise+double', build: whole((s, w) => s.normalise().resize({ width: Math.min(4096, w * 2) })) },
+  ...[15, -15, 30, -30].map((deg) => ({ name: `normalise+rotate${deg}`, build: whole((s) => s.rotate(deg, { background: WHITE }).normalise()) })),
+  { name: 'sharpen', build: whole((s) => s.normalise().sharpen({ sigma: 2 })) },
+  { name: 'median', build: whole((s) => s.median(3).normalise()) },
+  { name: 'median+half', build: whole((s, w) => s.median(5).normalise().resize({ width: Math.max(1, Math.round(w / 2)) })) },
+  { name: 'threshold', build: whole((s) => s.normalise().threshold(128, { grayscale: false })) },
+  { name: 'inverted', build: whole((s) => s.normalise()), invert: true },
 ]);
 
 /** Decodes the QR codes in an image (PNG, JPEG, WebP, TIFF, … or raw RGB described by sharp). */
@@ -91,8 +110,13 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
   if (options.fastOnly === true) return freeze(found);
 
   for (const pass of RETRIES) {
-    const frame = await guard(() => rgba(pass.build(fromRaw(), rgb.info.width)));
-    if (scan(frame, pass.name, pass.invert === true, found, maxCodes)) break;
+    const built = pass.build(fromRaw, rgb.info.width, rgb.info.height);
+    let any = false;
+    for (const pipeline of Array.isArray(built) ? built : [built]) {
+      if (found.length >= maxCodes) break;
+      any = scan(await guard(() => rgba(pipeline)), pass.name, pass.invert === true, found, maxCodes) || any;
+    }
+    if (any) break;
   }
   return freeze(found);
 }
