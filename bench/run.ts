@@ -5,9 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../bin/commands/package-root.js';
+import { runReadBench } from './read.js';
 import { runSodBench } from './sod.js';
 
-const BENCHES: readonly { name: string; run: () => Promise<Record<string, number>> }[] = [{ name: 'sod', run: runSodBench }];
+const BENCHES: readonly { name: string; run: () => Promise<Record<string, number>> }[] = [
+  { name: 'sod', run: runSodBench },
+  { name: 'read', run: runReadBench },
+];
 
 const only = process.argv.slice(2);
 const results: Record<string, number> = {};

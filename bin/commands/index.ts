@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
+import { registerEnroll } from './enroll.js';
 import { registerLds } from './lds.js';
 import { registerPersonalize } from './personalize.js';
 import { registerPki } from './pki.js';
@@ -9,6 +10,7 @@ import { registerQr } from './qr.js';
 export function registerCommands(program: Command): void {
   registerPki(program);
   registerLds(program);
+  registerEnroll(program);
   registerQr(program);
   registerDemo(program);
   registerPersonalize(program);

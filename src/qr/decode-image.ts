@@ -27,7 +27,7 @@ export interface QrCode {
 }
 
 export interface DecodeImageOptions {
-  /** Stop after this many codes (default 8). */
+  /** Stop after this many codes (default 8); 1 is the fast path for a video stream. */
   readonly maxCodes?: number;
   /** Only the cheap passes (fast, full resolution): for live video where the next frame comes soon. */
   readonly fastOnly?: boolean;
@@ -72,10 +72,13 @@ function halves(raw: () => Sharp, width: number, height: number): Sharp[] {
   ].map((region) => raw().extract(region).normalise());
 }
 
+const FULL: Pass = { name: 'full', build: whole((s) => s) };
+const HALVES: Pass = { name: 'halves', build: halves };
+
 /** Slow passes over the full-resolution RGB image, in order. */
 const RETRIES: readonly Pass[] = Object.freeze([
   { name: 'normalise', build: whole((s) => s.normalise()) },
-  { name: 'halves', build: halves },
+  HALVES,
   { name: 'normalise+half', build: whole((s, w) => s.normalise().resize({ width: Math.max(1, Math.round(w / 2)) })) },
   { name: 'normalise+double', build: whole((s, w) => s.normalise().resize({ width: Math.min(4096, w * 2) })) },
   ...[15, -15, 30, -30].map((deg) => ({ name: `normalise+rotate${deg}`, build: whole((s) => s.rotate(deg, { background: WHITE }).normalise()) })),
@@ -101,23 +104,29 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
   // pass 1: shrunk, luminance by libvips
   const fastWidth = Math.min(width, FAST_WIDTH);
   const fast = await guard(() => rgba(sharp(bytes).resize({ width: fastWidth })));
-  if (scan(fast, 'fast', false, found, maxCodes)) return freeze(found);
+  const fastFound = scan(fast, 'fast', false, found, maxCodes);
+  if (found.length >= maxCodes || (fastFound && options.fastOnly === true)) return freeze(found);
 
   // the image decoded once; every later pass starts from these pixels
   const rgb = await guard(() => sharp(bytes).flatten({ background: WHITE }).raw().toBuffer({ resolveWithObject: true }));
   const fromRaw = (): Sharp => sharp(rgb.data, { raw: { width: rgb.info.width, height: rgb.info.height, channels: rgb.info.channels } });
-  if (width > FAST_WIDTH && scan(await rgba(fromRaw()), 'full', false, found, maxCodes)) return freeze(found);
-  if (options.fastOnly === true) return freeze(found);
-
-  for (const pass of RETRIES) {
+  const runPass = async (pass: Pass): Promise<boolean> => {
     const built = pass.build(fromRaw, rgb.info.width, rgb.info.height);
     let any = false;
     for (const pipeline of Array.isArray(built) ? built : [built]) {
       if (found.length >= maxCodes) break;
       any = scan(await guard(() => rgba(pipeline)), pass.name, pass.invert === true, found, maxCodes) || any;
     }
-    if (any) break;
+    return any;
+  };
+  let done = fastFound || (width > FAST_WIDTH && (await runPass(FULL)));
+  if (options.fastOnly === true) return freeze(found);
+  for (const pass of RETRIES) {
+    if (done) break;
+    done = await runPass(pass);
   }
+  // a code was found but more may hide next to it: look at the halves once
+  if (found.length > 0 && found.length < maxCodes) await runPass(HALVES);
   return freeze(found);
 }
 
