@@ -1,6 +1,8 @@
 /**
  * Draws the synthetic portraits in fixtures/faces: vector faces (no real person) rendered by sharp,
- * with a light fabric texture so they have the detail of a photo. Run: npx tsx scripts/make-faces.ts
+ * with a light fabric texture so they have the detail of a photo; one per fixtures/citizens record
+ * (face-NN.jpg for citizen-NN.json; head at about x 225–575, y 135–610 of 800×1000).
+ * Run: npx tsx scripts/make-faces.ts
  */
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
@@ -20,6 +22,20 @@ const LOOKS: readonly Look[] = [
   { skin: '#eccbb0', hair: '#3b2a20', shirt: '#fafafa', longHair: true, glasses: true },
   { skin: '#c99670', hair: '#8d8d8d', shirt: '#f0f0f0', longHair: false, glasses: false },
   { skin: '#f3d9c2', hair: '#bdbdbd', shirt: '#ffffff', longHair: true, glasses: false },
+  { skin: '#f0cfae', hair: '#1e140d', shirt: '#ffffff', longHair: true, glasses: false },
+  { skin: '#c8946a', hair: '#e0e0e0', shirt: '#eef2f6', longHair: false, glasses: true },
+  { skin: '#deb48e', hair: '#d6d6d6', shirt: '#fbfbfb', longHair: true, glasses: true },
+  { skin: '#e6c09a', hair: '#0d0d0d', shirt: '#f2f2f2', longHair: false, glasses: false },
+  { skin: '#d2a27a', hair: '#241810', shirt: '#ffffff', longHair: false, glasses: true },
+  { skin: '#f2d4b8', hair: '#151515', shirt: '#f6f6f6', longHair: true, glasses: false },
+  { skin: '#cf9b73', hair: '#2e2e2e', shirt: '#e8edf3', longHair: false, glasses: false },
+  { skin: '#b98460', hair: '#0a0a0a', shirt: '#ffffff', longHair: true, glasses: false },
+  { skin: '#dcae86', hair: '#9a9a9a', shirt: '#f4f4f4', longHair: false, glasses: true },
+  { skin: '#c48b62', hair: '#111111', shirt: '#f9f9f9', longHair: true, glasses: false },
+  { skin: '#e9c6a4', hair: '#1a120c', shirt: '#ffffff', longHair: false, glasses: false },
+  { skin: '#f4dcc6', hair: '#3a2618', shirt: '#f1f4f8', longHair: true, glasses: true },
+  { skin: '#ddb08a', hair: '#c4c4c4', shirt: '#ffffff', longHair: true, glasses: false },
+  { skin: '#ebc8a6', hair: '#120c08', shirt: '#fafafa', longHair: true, glasses: false },
 ];
 
 function svg(look: Look): string {

@@ -48,20 +48,38 @@ interface Frame {
   readonly height: number;
 }
 
+/** Where a scanned frame sits in the source image: source = left/top + frame · scale. */
+interface Placement {
+  readonly left: number;
+  readonly top: number;
+  readonly scale: number;
+}
+
+/** A pipeline to scan, and its placement when it is a plain crop or scaling of the source. */
+interface Region {
+  readonly pipeline: Sharp;
+  readonly placement: Placement | undefined;
+}
+
 interface Pass {
   readonly name: string;
-  /** One pipeline per region to scan; most passes scan the whole image. */
-  readonly build: (raw: () => Sharp, width: number, height: number) => Sharp | Sharp[];
+  /** One region per pipeline to scan; most passes scan the whole image. */
+  readonly build: (raw: () => Sharp, width: number, height: number) => Region[];
   readonly invert?: boolean;
 }
 
-const whole = (op: (s: Sharp, width: number) => Sharp) => (raw: () => Sharp, width: number): Sharp => op(raw(), width);
+const AT_ORIGIN: Placement = { left: 0, top: 0, scale: 1 };
+
+/** A pass over the whole image; `scale` = source width / scanned width, undefined if the geometry changes. */
+const whole =
+  (op: (s: Sharp, width: number) => Sharp, scale: number | undefined = 1) =>
+  (raw: () => Sharp, width: number): Region[] => [{ pipeline: op(raw(), width), placement: scale === undefined ? undefined : { ...AT_ORIGIN, scale } }];
 
 /**
  * Overlapping halves (60 % each way): jsQR pairs finder patterns across the whole image, so two
  * codes side by side can hide each other until they are looked at apart.
  */
-function halves(raw: () => Sharp, width: number, height: number): Sharp[] {
+function halves(raw: () => Sharp, width: number, height: number): Region[] {
   const w = Math.round(width * 0.6);
   const h = Math.round(height * 0.6);
   return [
@@ -69,7 +87,7 @@ function halves(raw: () => Sharp, width: number, height: number): Sharp[] {
     { left: width - w, top: 0, width: w, height },
     { left: 0, top: 0, width, height: h },
     { left: 0, top: height - h, width, height: h },
-  ].map((region) => raw().extract(region).normalise());
+  ].map((r) => ({ pipeline: raw().extract(r).normalise(), placement: { left: r.left, top: r.top, scale: 1 } }));
 }
 
 const FULL: Pass = { name: 'full', build: whole((s) => s) };
@@ -79,12 +97,12 @@ const HALVES: Pass = { name: 'halves', build: halves };
 const RETRIES: readonly Pass[] = Object.freeze([
   { name: 'normalise', build: whole((s) => s.normalise()) },
   HALVES,
-  { name: 'normalise+half', build: whole((s, w) => s.normalise().resize({ width: Math.max(1, Math.round(w / 2)) })) },
-  { name: 'normalise+double', build: whole((s, w) => s.normalise().resize({ width: Math.min(4096, w * 2) })) },
-  ...[15, -15, 30, -30].map((deg) => ({ name: `normalise+rotate${deg}`, build: whole((s) => s.rotate(deg, { background: WHITE }).normalise()) })),
+  { name: 'normalise+half', build: whole((s, w) => s.normalise().resize({ width: Math.max(1, Math.round(w / 2)) }), undefined) },
+  { name: 'normalise+double', build: whole((s, w) => s.normalise().resize({ width: Math.min(4096, w * 2) }), undefined) },
+  ...[15, -15, 30, -30].map((deg) => ({ name: `normalise+rotate${deg}`, build: whole((s) => s.rotate(deg, { background: WHITE }).normalise(), undefined) })),
   { name: 'sharpen', build: whole((s) => s.normalise().sharpen({ sigma: 2 })) },
   { name: 'median', build: whole((s) => s.median(3).normalise()) },
-  { name: 'median+half', build: whole((s, w) => s.median(5).normalise().resize({ width: Math.max(1, Math.round(w / 2)) })) },
+  { name: 'median+half', build: whole((s, w) => s.median(5).normalise().resize({ width: Math.max(1, Math.round(w / 2)) }), undefined) },
   { name: 'threshold', build: whole((s) => s.normalise().threshold(128, { grayscale: false })) },
   { name: 'inverted', build: whole((s) => s.normalise()), invert: true },
 ]);
@@ -101,32 +119,54 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
   const width = meta.width;
   const found: QrCode[] = [];
 
-  // pass 1: shrunk, luminance by libvips
-  const fastWidth = Math.min(width, FAST_WIDTH);
-  const fast = await guard(() => rgba(sharp(bytes).resize({ width: fastWidth })));
-  const fastFound = scan(fast, 'fast', false, found, maxCodes);
-  if (found.length >= maxCodes || (fastFound && options.fastOnly === true)) return freeze(found);
-
-  // the image decoded once; every later pass starts from these pixels
-  const rgb = await guard(() => sharp(bytes).flatten({ background: WHITE }).raw().toBuffer({ resolveWithObject: true }));
-  const fromRaw = (): Sharp => sharp(rgb.data, { raw: { width: rgb.info.width, height: rgb.info.height, channels: rgb.info.channels } });
+  // the source decoded once to raw RGB, lazily: most frames decode in the first pass
+  let rgb: { data: Buffer; info: sharp.OutputInfo } | undefined;
+  const source = async (): Promise<{ data: Buffer; info: sharp.OutputInfo }> =>
+    (rgb ??= await guard(() => sharp(bytes).flatten({ background: WHITE }).raw().toBuffer({ resolveWithObject: true })));
+  const blankSource = (box: Box): void => {
+    if (rgb === undefined) return;
+    const { width: w, channels } = rgb.info;
+    for (let y = box.y0; y < Math.min(box.y1, rgb.info.height); y++) rgb.data.fill(255, (y * w + box.x0) * channels, (y * w + Math.min(box.x1, w)) * channels);
+  };
+  const scanRegion = async (region: Region, pass: string, invert: boolean): Promise<boolean> => {
+    const frame = await guard(() => rgba(region.pipeline));
+    const boxes = scan(frame, pass, invert, found, maxCodes);
+    if (region.placement !== undefined) for (const b of boxes) blankSource(place(b, region.placement));
+    return boxes.length > 0;
+  };
   const runPass = async (pass: Pass): Promise<boolean> => {
-    const built = pass.build(fromRaw, rgb.info.width, rgb.info.height);
+    const { data, info } = await source();
+    const raw = (): Sharp => sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
     let any = false;
-    for (const pipeline of Array.isArray(built) ? built : [built]) {
+    for (const region of pass.build(raw, info.width, info.height)) {
       if (found.length >= maxCodes) break;
-      any = scan(await guard(() => rgba(pipeline)), pass.name, pass.invert === true, found, maxCodes) || any;
+      any = (await scanRegion(region, pass.name, pass.invert === true)) || any;
     }
     return any;
   };
-  let done = fastFound || (width > FAST_WIDTH && (await runPass(FULL)));
+
+  // pass 1: shrunk (JPEG shrink-on-load), luminance by libvips
+  const fastWidth = Math.min(width, FAST_WIDTH);
+  const fastScale = width / fastWidth;
+  let done = await scanRegion({ pipeline: sharp(bytes).resize({ width: fastWidth }), placement: undefined }, 'fast', false);
+  if (found.length >= maxCodes || (done && options.fastOnly === true)) return freeze(found);
+  if (done) {
+    // blank what the fast pass found, now in source pixels, before looking for more
+    await source();
+    const again = scan(await guard(() => rgba(sharp(bytes).resize({ width: fastWidth }))), 'fast', false, [], 1);
+    void again;
+  }
+  done = done || (width > FAST_WIDTH && (await runPass(FULL)));
   if (options.fastOnly === true) return freeze(found);
   for (const pass of RETRIES) {
     if (done) break;
     done = await runPass(pass);
   }
-  // a code was found but more may hide next to it: look at the halves once
-  if (found.length > 0 && found.length < maxCodes) await runPass(HALVES);
+  // more codes may hide next to those found: once more over the source with them blanked out
+  if (found.length > 0 && found.length < maxCodes) {
+    void fastScale;
+    if (!(await runPass(FULL))) await runPass(HALVES);
+  }
   return freeze(found);
 }
 

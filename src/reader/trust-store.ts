@@ -8,10 +8,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { decodeMasterList } from '../crypto/masterlist.js';
+import { decodeRevocationList, findRevokedDocument, type RevocationList, type RevokedDocument } from '../crypto/revocation-list.js';
 import { verifySignature, verifySignerInfo } from '../crypto/signature.js';
 import { ascii, equalBytes, hex } from '../lds/bytes.js';
 import {
   decodeAlgorithmIdentifier,
+  decodeSignedData,
   encodeAlgorithmIdentifier,
   elementsOf,
   expectElement,
@@ -328,7 +330,7 @@ export function parseCrl(der: Uint8Array): CrlInfo {
 // ---------------------------------------------------------------------------------------------
 // PEM and content sniffing
 
-export type PkiFileKind = 'certificate' | 'crl' | 'master-list';
+export type PkiFileKind = 'certificate' | 'crl' | 'master-list' | 'revocation-list';
 
 /** The DER blocks of a PEM text (RFC 7468), with their labels. */
 export function decodePem(text: string): { label: string; der: Uint8Array }[] {
@@ -346,11 +348,17 @@ export function decodePem(text: string): { label: string; der: Uint8Array }[] {
 export function sniffDer(der: Uint8Array): PkiFileKind {
   const outer = decodeTlv(der, MODE);
   const first = childrenOf(expectElement(outer, 0x30, 'PKI object'), MODE)[0];
-  if (first?.tag === 0x06) return 'master-list';
+  if (first?.tag === 0x06) return cmsKind(der);
   if (first?.tag !== 0x30) {
     throw new ParseError('PKI_UNKNOWN_OBJECT', 'not a certificate, CRL or CMS object', { tag: first?.tag, offset: outer.offset });
   }
   return childrenOf(first, MODE).some((t) => t.tag === 0x17 || t.tag === 0x18) ? 'crl' : 'certificate';
+}
+
+/** A ContentInfo is a revocation list by its eContentType; anything else is taken for a master list. */
+function cmsKind(der: Uint8Array): PkiFileKind {
+  const sd = attempt(() => decodeSignedData(der, MODE));
+  return sd.ok && sd.value.contentType === OID.cancuocRevocationList ? 'revocation-list' : 'master-list';
 }
 
 function isPem(bytes: Uint8Array): boolean {
@@ -458,6 +466,16 @@ export interface CrlReport {
   readonly crl: CrlInfo;
 }
 
+export interface RevocationListReport {
+  /** Signature valid and signer issued by a trusted CSCA: the list is consulted. */
+  readonly accepted: boolean;
+  /** `at` lies between thisUpdate and nextUpdate. */
+  readonly current: boolean;
+  readonly reason: string;
+  readonly signer: string | undefined;
+  readonly list: RevocationList;
+}
+
 export interface LoadedFile {
   readonly file: string;
   readonly kind: PkiFileKind | 'unknown';
@@ -465,7 +483,7 @@ export interface LoadedFile {
   readonly detail: string;
 }
 
-const PKI_EXTENSIONS: ReadonlySet<string> = new Set(['.pem', '.crt', '.cer', '.der', '.crl', '.ml', '.bin', '.p7b', '.p7m', '.p7c']);
+const PKI_EXTENSIONS: ReadonlySet<string> = new Set(['.pem', '.crt', '.cer', '.der', '.crl', '.ml', '.rl', '.bin', '.p7b', '.p7m', '.p7c']);
 
 /**
  * CSCA certificates, checked CRLs and the master lists they came from. Adding is explicit;
@@ -474,6 +492,7 @@ const PKI_EXTENSIONS: ReadonlySet<string> = new Set(['.pem', '.crt', '.cer', '.d
 export class TrustStore {
   readonly #cscas: CertificateInfo[] = [];
   readonly #crls: { crl: CrlInfo; csca: CertificateInfo }[] = [];
+  readonly #revocationLists: RevocationList[] = [];
 
   get cscas(): readonly CertificateInfo[] {
     return Object.freeze([...this.#cscas]);
@@ -556,9 +575,61 @@ export class TrustStore {
     });
   }
 
+  /**
+   * Adds a cancuoc document revocation list (docs/revocation-list.md) when its CMS signature
+   * verifies and its signer was issued, and signed, by a trusted CSCA with a key meant for
+   * digital signatures. A list past nextUpdate is still consulted (a revocation stays true) but
+   * reported as not current.
+   */
+  addRevocationList(input: Uint8Array, options: { at?: Date } = {}): RevocationListReport {
+    const [der] = derObjects(input);
+    const list = decodeRevocationList(der!);
+    const at = options.at ?? new Date();
+    const signer = findCmsSigner(list.signedData);
+    const cert = signer?.certificate;
+    const check = cert === undefined ? undefined : verifySignerInfo(list.signedData, signer!.signerInfo, cert.spki);
+    const signatureValid = check !== undefined && check.signature === true && check.attributes?.ok === true;
+    const chained = cert !== undefined && this.issuersOf(cert).some((c) => isSignedBy(cert, c));
+    const usageOk = cert?.keyUsage === undefined || cert.keyUsage.includes('digitalSignature');
+    const current = list.thisUpdate <= at && at < list.nextUpdate;
+    const reason = !signatureValid
+      ? (signer?.problem ?? (check?.attributes?.ok === false ? check.attributes.reason : 'revocation list signature does not verify'))
+      : !chained
+        ? 'signature valid, but the signer does not chain to a trusted CSCA'
+        : !usageOk
+          ? 'signer key usage lacks digitalSignature'
+          : `signed by ${cert!.subjectText}, ${list.documents.length} document(s)${current ? '' : ', not current (outside thisUpdate..nextUpdate)'}`;
+    const accepted = signatureValid && chained && usageOk;
+    if (accepted && !this.#revocationLists.some((l) => equalBytes(l.signedData.raw, list.signedData.raw))) this.#revocationLists.push(list);
+    return Object.freeze({ accepted, current, reason, signer: cert?.subjectText, list });
+  }
+
+  get revocationLists(): readonly RevocationList[] {
+    return Object.freeze([...this.#revocationLists]);
+  }
+
+  /**
+   * The accepted-list entry revoking a document, by document number and, best, the SHA-256 of
+   * its EF.SOD: an entry carrying a SOD hash then matches only that card, not a later card that
+   * reuses the document number (on the CCCD it is derived from the ID number).
+   */
+  revocationOf(query: { readonly documentNumber?: string; readonly sodHash?: Uint8Array }): RevokedDocument | undefined {
+    for (const list of this.#revocationLists) {
+      const found = findRevokedDocument(list.documents, query);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** Whether an accepted list revokes the document: a document number or the SHA-256 of EF.SOD. */
+  isDocumentRevoked(documentNumberOrSodHash: string | Uint8Array): boolean {
+    const query = typeof documentNumberOrSodHash === 'string' ? { documentNumber: documentNumberOrSodHash } : { sodHash: documentNumberOrSodHash };
+    return this.revocationOf(query) !== undefined;
+  }
+
   /** Adds one file's content by what it is: PEM label or DER shape. */
   add(input: Uint8Array, options: { acceptUnverified?: boolean } = {}): LoadedFile {
-    const kind = sniff(input);
+    const kind = pkiFileKind(input);
     if (kind === 'certificate') {
       const n = this.addCertificates(input).length;
       return loaded('', kind, true, `${n} certificate(s) added`);
@@ -567,13 +638,17 @@ export class TrustStore {
       const r = this.addCrl(input);
       return loaded('', kind, r.accepted, r.reason);
     }
+    if (kind === 'revocation-list') {
+      const r = this.addRevocationList(input);
+      return loaded('', kind, r.accepted, r.reason);
+    }
     const r = this.addMasterList(input, options);
     return loaded('', kind, r.loaded, `${r.reason}; ${r.added} certificate(s) added`);
   }
 
   /**
    * Loads every PKI file of a directory (by extension, then by content): certificates first,
-   * then master lists, then CRLs, so that each can be checked against what came before.
+   * then master lists, CRLs and revocation lists, so that each can be checked against what came before.
    * A file that fails is reported, not thrown.
    */
   async loadDirectory(path: string, options: { acceptUnverified?: boolean } = {}): Promise<readonly LoadedFile[]> {
@@ -582,10 +657,10 @@ export class TrustStore {
       .map((d) => d.name)
       .sort();
     const files = await Promise.all(names.map(async (name) => ({ name, bytes: new Uint8Array(await readFile(join(path, name))) })));
-    const kinds = files.map((f) => ({ ...f, kind: attempt(() => sniff(f.bytes)) }));
+    const kinds = files.map((f) => ({ ...f, kind: attempt(() => pkiFileKind(f.bytes)) }));
     const report: LoadedFile[] = [];
     for (const f of kinds) if (!f.kind.ok) report.push(loaded(f.name, 'unknown', false, f.kind.error.message));
-    for (const order of ['certificate', 'master-list', 'crl'] as const) {
+    for (const order of KIND_ORDER) {
       for (const f of kinds) {
         if (!f.kind.ok || f.kind.value !== order) continue;
         const r = attempt(() => this.add(f.bytes, options));
@@ -596,15 +671,19 @@ export class TrustStore {
   }
 }
 
+/** Load order: each kind is checked against the anchors loaded before it. */
+export const KIND_ORDER: readonly PkiFileKind[] = Object.freeze(['certificate', 'master-list', 'crl', 'revocation-list']);
+
 function loaded(file: string, kind: LoadedFile['kind'], ok: boolean, detail: string): LoadedFile {
   return Object.freeze({ file, kind, ok, detail });
 }
 
-function sniff(input: Uint8Array): PkiFileKind {
+/** What a PKI file holds, from its PEM label or DER shape. */
+export function pkiFileKind(input: Uint8Array): PkiFileKind {
   if (isPem(input)) {
     const label = decodePem(pemText(input))[0]?.label;
     if (label === 'X509 CRL') return 'crl';
-    if (label === 'CMS' || label === 'PKCS7') return 'master-list';
+    if (label === 'CMS' || label === 'PKCS7') return cmsKind(decodePem(pemText(input))[0]!.der);
     if (label === 'CERTIFICATE' || label === 'TRUSTED CERTIFICATE') return 'certificate';
     throw new ParseError('PEM_INVALID', `PEM label ${label ?? '(none)'} is not a certificate, CRL or CMS`, { offset: 0 });
   }

@@ -5,7 +5,7 @@ import { hex } from '../../src/lds/bytes.js';
 import { decodeDg1, encodeDg1 } from '../../src/lds/dg1.js';
 import { ParseError } from '../../src/lds/errors.js';
 
-const sample = (p: string): Uint8Array => new Uint8Array(readFileSync(`/work/shared/vectors/samples/${p}`));
+const sample = (p: string): Uint8Array => new Uint8Array(readFileSync(`../shared/vectors/samples/${p}`));
 
 describe('ICAO 9303-10 §4.7.1 DG1', () => {
   it.each([

@@ -9,7 +9,7 @@ import { decodeDg13, encodeDg13 } from '../../src/lds/dg13.js';
 import { ParseError } from '../../src/lds/errors.js';
 import { encodeTlv } from '../../src/lds/tlv.js';
 
-const vector = fromHex(readFileSync('/work/shared/vectors/dg13-synthetic.hex', 'utf8'));
+const vector = fromHex(readFileSync('../shared/vectors/dg13-synthetic.hex', 'utf8'));
 
 /** A DG13 around the given field SEQUENCEs, header as in the profile. */
 const dg13 = (...fields: Uint8Array[]): Uint8Array =>

@@ -8,7 +8,7 @@ import { passiveAuthentication, type PassiveAuthReport } from '../../src/reader/
 import { parseCertificate, parseCrl, TrustStore } from '../../src/reader/trust-store.js';
 import { openssl } from '../helpers/openssl-pki.js';
 
-const S = '/work/shared/vectors/samples';
+const S = '../shared/vectors/samples';
 const file = (p: string) => new Uint8Array(readFileSync(`${S}/${p}`));
 
 function statusOf(report: PassiveAuthReport): Record<string, string> {

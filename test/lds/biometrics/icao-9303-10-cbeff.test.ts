@@ -20,7 +20,7 @@ import { attempt, ParseError } from '../../../src/lds/errors.js';
 import { encodeTlv } from '../../../src/lds/tlv.js';
 import { mutations, randomBytes, truncations } from './hostile.js';
 
-const SAMPLES = '/work/shared/vectors/samples/';
+const SAMPLES = '../shared/vectors/samples/';
 const read = (p: string): Uint8Array => new Uint8Array(readFileSync(SAMPLES + p));
 
 const samples = [

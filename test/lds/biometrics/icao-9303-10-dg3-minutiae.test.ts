@@ -11,7 +11,7 @@ import { decodeDg3, dg3FromFingerRecords, fingerHeader, fingerSubtype } from '..
 import { attempt } from '../../../src/lds/errors.js';
 import { decodeMinutiaeRecord, encodeMinutiaeRecord, type FingerMinutiaeRecord } from '../../../src/lds/finger-minutiae.js';
 
-const fmr = (name: string): Uint8Array => new Uint8Array(readFileSync(`/work/shared/vectors/fmr/${name}.fmr`));
+const fmr = (name: string): Uint8Array => new Uint8Array(readFileSync(`../shared/vectors/fmr/${name}.fmr`));
 const spec = fmr('iso19794-2-2005_spec-sample');
 const probe = fmr('iso19794-2-2005_sourceafis-probe');
 

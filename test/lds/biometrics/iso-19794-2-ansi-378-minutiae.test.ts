@@ -17,7 +17,7 @@ import {
 } from '../../../src/lds/finger-minutiae.js';
 import { mutations, randomBytes, truncations } from './hostile.js';
 
-const DIR = '/work/shared/vectors/fmr/';
+const DIR = '../shared/vectors/fmr/';
 const names = readdirSync(DIR)
   .filter((f) => f.endsWith('.fmr'))
   .map((f) => f.slice(0, -4));
