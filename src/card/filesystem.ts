@@ -2,8 +2,10 @@
  * The chip's file system, ISO/IEC 7816-4 (2020) §7 and §11.2–11.3 as the LDS1 eMRTD application
  * uses it (ICAO 9303-10 (8th ed.) §3.10–3.11):
  *  - two levels: the master file (EF.CardAccess 011C, EF.ATR/INFO 2F01) and the eMRTD
- *    application A0 00 00 02 47 10 01 (EF.COM, EF.SOD, DG1–DG16, and EF.CardAccess again, where
- *    the JMRTD personalization protocol writes it);
+ *    application A0 00 00 02 47 10 01 (EF.COM, EF.SOD, DG1–DG16). The two MF files stay
+ *    selectable by file identifier inside the application (the JMRTD protocol writes
+ *    EF.CardAccess after SELECT AID); short EF identifier 01 means EF.ATR/INFO before SELECT AID
+ *    and DG1 after it;
  *  - SELECT by DF name (P1 04), by file identifier (P1 02, and 00 for EFs); the master file is
  *    not selectable: SELECT 3F00 answers 6D00 as real CCCD chips do;
  *  - READ BINARY B0 with a 15-bit offset or a short EF identifier in P1, and B1 with the offset
@@ -64,9 +66,12 @@ export class FileSystem {
     return fid === FID_ATR_INFO ? atrInfoContent(this.serial) : this.files.get(fid);
   }
 
-  /** Which FIDs are visible in the current DF: MF holds CardAccess and ATR/INFO. */
+  /**
+   * Which FIDs can be selected: the MF's EF.CardAccess and EF.ATR/INFO from anywhere (terminals
+   * look for them before and after SELECT AID), the application's EFs once it is selected.
+   */
   #visible(fid: number): boolean {
-    if (fid === FID_ATR_INFO) return !this.#applicationSelected;
+    if (fid === FID_ATR_INFO) return true;
     if (!this.files.has(fid)) return false;
     return this.#applicationSelected || fid === FID_CARD_ACCESS;
   }

@@ -3,7 +3,7 @@
  * ICAO 9303-3 (8th ed.) §3.9 and ISO/IEC 19794-5 §8: 35×45 mm portrait, head centred, about 70–80 %
  * of the height. Photos that cannot give a usable portrait are rejected with a reason.
  */
-import sharp, { type Metadata } from 'sharp';
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { ValidationError } from '../lds/errors.js';
 
 export interface FaceBox {
@@ -151,8 +151,9 @@ export async function makePortrait(photo: Uint8Array, options: PortraitOptions =
   for (let width = options.width ?? 420; width >= MIN_OUTPUT_WIDTH; width = Math.floor(width * 0.85)) {
     const height = Math.round(width / ASPECT);
     const base = sharp(cropped).resize(width, height, { fit: 'fill' });
-    const raw = await (grayscale ? base.greyscale() : base).toBuffer();
-    const found = await bestQualityUnder(raw, maxBytes);
+    // Raw pixels between the steps: one JPEG generation only, and a true one-channel grayscale.
+    const pixels = await (grayscale ? base.toColourspace('b-w') : base).raw().toBuffer({ resolveWithObject: true });
+    const found = await bestQualityUnder(pixels, maxBytes);
     if (found) {
       return Object.freeze({ jpeg: new Uint8Array(found.jpeg), width, height, quality: found.quality, grayscale });
     }
@@ -175,13 +176,19 @@ function isPreparedPortrait(meta: Metadata, bytes: number, options: PortraitOpti
 }
 
 /** Binary search on JPEG quality 20..90 for the best quality within the budget. */
-async function bestQualityUnder(image: Buffer, maxBytes: number): Promise<{ jpeg: Buffer; quality: number } | undefined> {
+async function bestQualityUnder(
+  pixels: { data: Buffer; info: OutputInfo },
+  maxBytes: number,
+): Promise<{ jpeg: Buffer; quality: number } | undefined> {
+  const { width, height, channels } = pixels.info;
+  const raw = { width, height, channels: channels as 1 | 2 | 3 | 4 };
   let lo = 20;
   let hi = 90;
   let best: { jpeg: Buffer; quality: number } | undefined;
   while (lo <= hi) {
     const quality = Math.floor((lo + hi) / 2);
-    const jpeg = await sharp(image).jpeg({ quality, mozjpeg: true, chromaSubsampling: '4:2:0' }).toBuffer();
+    const image = sharp(pixels.data, { raw });
+    const jpeg = await (channels === 1 ? image.toColourspace('b-w') : image).jpeg({ quality, mozjpeg: true, chromaSubsampling: '4:2:0' }).toBuffer();
     if (jpeg.length <= maxBytes) {
       best = { jpeg, quality };
       lo = quality + 1;

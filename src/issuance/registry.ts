@@ -278,7 +278,7 @@ export class Registry {
   }
 
   /**
-   * The next card to make: first a card an earlier run left on the line (any live state), else
+   * The next card to make: first a card an earlier batch left on the line (any live state), else
    * the oldest queued record, claimed and given a new card row in 'pending'. One transaction, so
    * a record is handed out once even with several processes on the same database.
    */
@@ -289,7 +289,10 @@ export class Registry {
       if (batch === undefined || batch.finished_at !== null) {
         throw new ValidationError('REGISTRY_STATE', `batch ${batchId} is unknown or finished`, { field: 'batchId' });
       }
-      const live = this.#db.prepare(`SELECT * FROM cards WHERE status IN (${LIVE_SQL}) ORDER BY id LIMIT 1`).get() as CardDbRow | undefined;
+      // Cards of this batch on the line belong to its workers; only those of an earlier run are resumed.
+      const live = this.#db.prepare(`SELECT * FROM cards WHERE status IN (${LIVE_SQL}) AND batch_id <> ? ORDER BY id LIMIT 1`).get(batchId) as
+        | CardDbRow
+        | undefined;
       if (live !== undefined) {
         const seq = this.#audit('card.resume', live.id_number, { cardId: live.id, batchId, status: live.status }, time);
         this.#db.prepare('UPDATE cards SET batch_id = ?, updated_at = ?, audit_seq = ? WHERE id = ?').run(batchId, time, seq, live.id);

@@ -12,7 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import jsQRModule from 'jsqr';
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { equalBytes } from '../lds/bytes.js';
 import { CancuocError, ParseError } from '../lds/errors.js';
 
@@ -36,7 +36,7 @@ export interface DecodeImageOptions {
 // jsqr is CommonJS whose module.exports.default is the decoder (NodeNext default import = module.exports)
 const jsQR = jsQRModule.default;
 
-const FAST_WIDTH = 640;
+const FAST_WIDTH = 800;
 // ITU-R BT.709 luma, as jsQR weighs RGB: every output channel carries the luminance
 const LUMA: [number, number, number] = [0.2126, 0.7152, 0.0722];
 const LUMA_3X3: [[number, number, number], [number, number, number], [number, number, number]] = [LUMA, LUMA, LUMA];
@@ -119,20 +119,30 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
   const width = meta.width;
   const found: QrCode[] = [];
 
-  // the source decoded once to raw RGB, lazily: most frames decode in the first pass
-  let rgb: { data: Buffer; info: sharp.OutputInfo } | undefined;
-  const source = async (): Promise<{ data: Buffer; info: sharp.OutputInfo }> =>
-    (rgb ??= await guard(() => sharp(bytes).flatten({ background: WHITE }).raw().toBuffer({ resolveWithObject: true })));
-  const blankSource = (box: Box): void => {
-    if (rgb === undefined) return;
-    const { width: w, channels } = rgb.info;
-    for (let y = box.y0; y < Math.min(box.y1, rgb.info.height); y++) rgb.data.fill(255, (y * w + box.x0) * channels, (y * w + Math.min(box.x1, w)) * channels);
+  // the source decoded once to raw RGB, lazily (most frames decode in the first pass); codes
+  // found are blanked in it so that later passes see the others
+  const boxes: Box[] = [];
+  let rgb: { data: Buffer; info: OutputInfo } | undefined;
+  const paint = (box: Box): void => {
+    const { width: w, height: h, channels } = rgb!.info;
+    for (let y = box.y0; y < Math.min(box.y1, h); y++) rgb!.data.fill(255, (y * w + box.x0) * channels, (y * w + Math.min(box.x1, w)) * channels);
+  };
+  const source = async (): Promise<{ data: Buffer; info: OutputInfo }> => {
+    if (rgb === undefined) {
+      rgb = await guard(() => sharp(bytes).flatten({ background: WHITE }).raw().toBuffer({ resolveWithObject: true }));
+      boxes.forEach(paint);
+    }
+    return rgb;
   };
   const scanRegion = async (region: Region, pass: string, invert: boolean): Promise<boolean> => {
     const frame = await guard(() => rgba(region.pipeline));
-    const boxes = scan(frame, pass, invert, found, maxCodes);
-    if (region.placement !== undefined) for (const b of boxes) blankSource(place(b, region.placement));
-    return boxes.length > 0;
+    const hits = scan(frame, pass, invert, found, maxCodes);
+    for (const hit of region.placement === undefined ? [] : hits) {
+      const box = place(hit, region.placement!);
+      boxes.push(box);
+      if (rgb !== undefined) paint(box);
+    }
+    return hits.length > 0;
   };
   const runPass = async (pass: Pass): Promise<boolean> => {
     const { data, info } = await source();
@@ -147,15 +157,9 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
 
   // pass 1: shrunk (JPEG shrink-on-load), luminance by libvips
   const fastWidth = Math.min(width, FAST_WIDTH);
-  const fastScale = width / fastWidth;
-  let done = await scanRegion({ pipeline: sharp(bytes).resize({ width: fastWidth }), placement: undefined }, 'fast', false);
+  const fast = { pipeline: sharp(bytes).resize({ width: fastWidth }), placement: { ...AT_ORIGIN, scale: width / fastWidth } };
+  let done = await scanRegion(fast, 'fast', false);
   if (found.length >= maxCodes || (done && options.fastOnly === true)) return freeze(found);
-  if (done) {
-    // blank what the fast pass found, now in source pixels, before looking for more
-    await source();
-    const again = scan(await guard(() => rgba(sharp(bytes).resize({ width: fastWidth }))), 'fast', false, [], 1);
-    void again;
-  }
   done = done || (width > FAST_WIDTH && (await runPass(FULL)));
   if (options.fastOnly === true) return freeze(found);
   for (const pass of RETRIES) {
@@ -163,10 +167,7 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
     done = await runPass(pass);
   }
   // more codes may hide next to those found: once more over the source with them blanked out
-  if (found.length > 0 && found.length < maxCodes) {
-    void fastScale;
-    if (!(await runPass(FULL))) await runPass(HALVES);
-  }
+  if (found.length > 0 && found.length < maxCodes && !(await runPass(FULL))) await runPass(HALVES);
   return freeze(found);
 }
 
@@ -196,13 +197,21 @@ async function rgba(s: Sharp): Promise<Frame> {
   return { data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
+/** A bounding box in pixels, x1/y1 exclusive. */
+interface Box {
+  readonly x0: number;
+  readonly y0: number;
+  readonly x1: number;
+  readonly y1: number;
+}
+
 /**
- * Runs jsQR on `frame` until it finds nothing new, blanking each code found. Returns true when
- * this pass found at least one code (the caller then stops trying other passes).
+ * Runs jsQR on `frame` until it finds nothing more, blanking each code found in the frame, and
+ * returns their boxes. jsQR sometimes "finds" an empty code in noise: blanked, not reported.
  */
-function scan(frame: Frame, pass: string, invert: boolean, found: QrCode[], maxCodes: number): boolean {
-  let any = false;
-  while (found.length < maxCodes) {
+function scan(frame: Frame, pass: string, invert: boolean, found: QrCode[], maxCodes: number): Box[] {
+  const hits: Box[] = [];
+  for (let tries = 0; found.length < maxCodes && tries < maxCodes + 4; tries++) {
     let code;
     try {
       code = jsQR(frame.data, frame.width, frame.height, { inversionAttempts: invert ? 'onlyInvert' : 'dontInvert' });
@@ -210,25 +219,33 @@ function scan(frame: Frame, pass: string, invert: boolean, found: QrCode[], maxC
       code = null; // jsQR throws plain Errors on internal failures: treat as nothing found
     }
     if (code === null) break;
+    const box = boxOf(frame, code.location);
+    for (let y = box.y0; y < box.y1; y++) frame.data.fill(invert ? 0 : 255, (y * frame.width + box.x0) * 4, (y * frame.width + box.x1) * 4);
+    if (code.binaryData.length === 0) continue;
     const bytes = Uint8Array.from(code.binaryData);
     if (!found.some((c) => equalBytes(c.bytes, bytes))) found.push(Object.freeze({ bytes, text: code.data, version: code.version, pass }));
-    any = true;
-    blank(frame, code.location, invert ? 0 : 255);
+    hits.push(box);
   }
-  return any;
+  return hits;
 }
 
 type Corners = NonNullable<ReturnType<typeof jsQR>>['location'];
 
-/** Paints the bounding box of a located code (with a one-module margin) in the background colour. */
-function blank(frame: Frame, loc: Corners, value: number): void {
+/** The bounding box of a located code, with a margin of about two modules. */
+function boxOf(frame: Frame, loc: Corners): Box {
   const pts = [loc.topLeftCorner, loc.topRightCorner, loc.bottomLeftCorner, loc.bottomRightCorner];
-  const margin = Math.hypot(loc.topRightCorner.x - loc.topLeftCorner.x, loc.topRightCorner.y - loc.topLeftCorner.y) / 20;
-  const x0 = Math.max(0, Math.floor(Math.min(...pts.map((p) => p.x)) - margin));
-  const x1 = Math.min(frame.width, Math.ceil(Math.max(...pts.map((p) => p.x)) + margin));
-  const y0 = Math.max(0, Math.floor(Math.min(...pts.map((p) => p.y)) - margin));
-  const y1 = Math.min(frame.height, Math.ceil(Math.max(...pts.map((p) => p.y)) + margin));
-  for (let y = y0; y < y1; y++) frame.data.fill(value, (y * frame.width + x0) * 4, (y * frame.width + x1) * 4);
+  const margin = Math.hypot(loc.topRightCorner.x - loc.topLeftCorner.x, loc.topRightCorner.y - loc.topLeftCorner.y) / 10;
+  return {
+    x0: Math.max(0, Math.floor(Math.min(...pts.map((p) => p.x)) - margin)),
+    x1: Math.min(frame.width, Math.ceil(Math.max(...pts.map((p) => p.x)) + margin)),
+    y0: Math.max(0, Math.floor(Math.min(...pts.map((p) => p.y)) - margin)),
+    y1: Math.min(frame.height, Math.ceil(Math.max(...pts.map((p) => p.y)) + margin)),
+  };
+}
+
+function place(b: Box, p: Placement): Box {
+  const at = (v: number, offset: number, round: (x: number) => number): number => Math.max(0, round(offset + v * p.scale));
+  return { x0: at(b.x0, p.left, Math.floor), y0: at(b.y0, p.top, Math.floor), x1: at(b.x1, p.left, Math.ceil), y1: at(b.y1, p.top, Math.ceil) };
 }
 
 function freeze(found: QrCode[]): readonly QrCode[] {

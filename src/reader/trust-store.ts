@@ -508,7 +508,13 @@ export class TrustStore {
     return Object.freeze(added);
   }
 
+  /**
+   * A trust anchor must be a CA certificate allowed to sign certificates (ICAO 9303-12 §7.1.1:
+   * basicConstraints cA, keyUsage keyCertSign); a Document Signer or seal signer certificate that
+   * sits in the same folder is never made an anchor.
+   */
   #addCsca(cert: CertificateInfo): boolean {
+    if (cert.isCa === false || (cert.keyUsage !== undefined && !cert.keyUsage.includes('keyCertSign'))) return false;
     if (this.#cscas.some((c) => equalBytes(c.der, cert.der))) return false;
     this.#cscas.push(cert);
     return true;
@@ -631,8 +637,9 @@ export class TrustStore {
   add(input: Uint8Array, options: { acceptUnverified?: boolean } = {}): LoadedFile {
     const kind = pkiFileKind(input);
     if (kind === 'certificate') {
+      const total = derObjects(input).length;
       const n = this.addCertificates(input).length;
-      return loaded('', kind, true, `${n} certificate(s) added`);
+      return loaded('', kind, n > 0, `${n} of ${total} certificate(s) added as CSCA${n < total ? ' (the others are not CA certificates or already present)' : ''}`);
     }
     if (kind === 'crl') {
       const r = this.addCrl(input);

@@ -135,25 +135,27 @@ describe('fuzz: 100,000+ hostile APDUs against the in-process chip', () => {
         throw new Error(`seed ${SEED}: transmit threw on ${Buffer.from(command).toString('hex')}: ${String(e)}`);
       }
       sent++;
-      expect(response.length, `response to ${Buffer.from(command).toString('hex')}`).toBeGreaterThanOrEqual(2);
+      if (response.length < 2) throw new Error(`seed ${SEED}: response without SW to ${Buffer.from(command).toString('hex')}`);
       const sw = swOf(response);
       counts.set(sw, (counts.get(sw) ?? 0) + 1);
       if (!VALID_SW1.has(sw >> 8) || sw === 0x6f00) throw new Error(`seed ${SEED}: SW ${sw.toString(16)} for ${Buffer.from(command).toString('hex')}`);
       if (contains(response, MARKER_DG3)) throw new Error(`seed ${SEED}: DG3 leaked to ${Buffer.from(command).toString('hex')}`);
       if (plain && contains(response, MARKER_DG1)) throw new Error(`seed ${SEED}: DG1 leaked in plain to ${Buffer.from(command).toString('hex')}`);
       // error status words carry no data in plain (ISO/IEC 7816-4 §5.1)
-      if (plain && sw !== 0x9000 && sw !== 0x6282) expect(response.length).toBe(2);
+      if (plain && sw !== 0x9000 && sw !== 0x6282 && response.length !== 2) throw new Error(`seed ${SEED}: data with SW ${sw.toString(16)}`);
       return response;
     };
 
+    const t0 = performance.now();
     // 1. plain, unauthenticated: random APDUs and mutations of real commands
-    for (let i = 0; i < 35_000; i++) {
+    for (let i = 0; i < 60_000; i++) {
       if (r.int(50) === 0) chip.powerOn();
-      if (r.int(3) === 0) check(SELECT_LDS1.length ? h(SELECT_LDS1) : h(''), true);
+      if (r.int(3) === 0) check(h(SELECT_LDS1), true);
       const command = r.int(2) === 0 ? randomApdu(r) : mutate(r, r.pick(CORPUS));
       check(command, chip.authentication === 'none');
     }
 
+    const t1 = performance.now();
     // 2. authenticated by BAC: protected random commands (valid MAC) and mutated protected APDUs
     const keys = bacKeys(MRZ_INFORMATION);
     const openBac = (): SecureMessaging => {
@@ -173,29 +175,31 @@ describe('fuzz: 100,000+ hostile APDUs against the in-process chip', () => {
       const wire = encodeCommandApdu(sm.protectCommand(cmd));
       if (r.int(2) === 0) {
         const response = check(wire, false);
-        const plain = sm.unprotectResponse(response);
-        expect(contains(plain.data, MARKER_DG3)).toBe(false);
+        if (contains(sm.unprotectResponse(response).data, MARKER_DG3)) throw new Error(`seed ${SEED}: DG3 leaked under SM`);
       } else {
         check(mutate(r, wire), false);
-        if (chip.authentication === 'none') sm = openBac();
-        else sm = openBac();
+        sm = openBac(); // the terminal's counter is out of step after a mutated command
       }
       if (!sm.alive || chip.authentication === 'none') sm = openBac();
     }
 
-    // 3. authenticated by PACE: mutated protected reads of DG1 and DG3
-    let t = pace(chip, '0.4.0.127.0.7.2.2.4.2.2', 13, { kind: 'can', can: '012345' }) as Terminal;
-    for (let i = 0; i < 3_000; i++) {
-      if (!(t instanceof Terminal) || chip.authentication === 'none') {
-        t = pace(chip, '0.4.0.127.0.7.2.2.4.2.2', 13, { kind: 'can', can: '012345' }) as Terminal;
-        sent += 5;
+    const t2 = performance.now();
+    // 3. authenticated by PACE: valid and mutated protected reads of DG1, DG3, EF.COM
+    for (let session = 0; session < 100; session++) {
+      const t = pace(chip, '0.4.0.127.0.7.2.2.4.2.2', 13, { kind: 'can', can: '012345' });
+      if (!(t instanceof Terminal)) throw new Error(`seed ${SEED}: PACE failed with ${t.toString(16)}`);
+      sent += 5;
+      for (let i = 0; i < 4; i++) {
+        const fid = r.pick([0x0101, 0x0103, 0x011e]);
+        const cmd = commandApdu({ cla: 0, ins: 0xb0, p1: 0x80 | (fid & 0x1f), p2: 0, ne: 256 });
+        const plain = t.sm.unprotectResponse(check(encodeCommandApdu(t.sm.protectCommand(cmd)), false));
+        expect(contains(plain.data, MARKER_DG3)).toBe(false);
       }
-      const fid = r.pick([0x0101, 0x0103, 0x011e]);
-      const cmd = commandApdu({ cla: 0, ins: 0xb0, p1: 0x80 | (fid & 0x1f), p2: 0, ne: 256 });
+      const cmd = commandApdu({ cla: 0, ins: 0xb0, p1: 0x83, p2: 0, ne: 256 });
       check(mutate(r, encodeCommandApdu(t.sm.protectCommand(cmd))), false);
-      t = undefined as unknown as Terminal;
     }
 
+    console.log(`fuzz: ${sent} APDUs; plain ${(t1 - t0).toFixed(0)} ms, BAC ${(t2 - t1).toFixed(0)} ms, PACE ${(performance.now() - t2).toFixed(0)} ms`);
     expect(sent).toBeGreaterThanOrEqual(100_000);
     expect(counts.get(0x6f00)).toBeUndefined();
 

@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { VirtualChip } from '../../src/card/chip.js';
 import { encodeTlv } from '../../src/lds/tlv.js';
-import { apdu, bac, h, LOCK, ok, send, SELECT_LDS1 } from './helpers.js';
+import { apdu, bac, h, ok, send, SELECT_LDS1 } from './helpers.js';
 
 // perso-jmrtd.md "Example": ICAO specimen document L898902C3, DOB 740812, DOE 301231.
 const EXAMPLE = [
@@ -88,6 +88,18 @@ describe('JMRTD personalization protocol, steps 0–6', () => {
     ok(chip, apdu(0x00, 0xda, 0x00, 0x61, encodeTlv(0x61, encodeTlv(0x04, new Uint8Array(d)))));
     const aa = chip.image().aaKey!;
     expect(aa.kind === 'rsa' && Buffer.from(aa.modulus!).equals(n)).toBe(true);
+  });
+
+  it('files above 32767 bytes: extended UPDATE BINARY chunks, then D7 with DO 54 / DO 53 beyond offset 32767', () => {
+    const chip = new VirtualChip();
+    ok(chip, SELECT_LDS1);
+    ok(chip, '00E0000006630490000102');
+    const first = new Uint8Array(0x8000).fill(0x11);
+    ok(chip, apdu(0x00, 0xd6, 0x00, 0x00, first));
+    ok(chip, apdu(0x00, 0xd7, 0x00, 0x00, h('5403008000' + '5304' + 'AABBCCDD')));
+    expect(send(chip, '00B10000' + '05' + '540300800006')).toBe('5304AABBCCDD9000');
+    expect(send(chip, '00B0000002')).toBe('11119000');
+    expect(send(chip, '00D700000454020000')).toBe('6A80');
   });
 
   it('CAN (00 DA 00 65) and its checks', () => {

@@ -94,9 +94,9 @@ describe('qr verify: verdicts and exit codes', () => {
   it('seal bytes flipped (message zone, signature) are INVALID (exit 1)', async () => {
     const seal = readFileSync(p('seal.bin'));
     const inMessage = Buffer.from(seal);
-    inMessage[seal.length - 80] ^= 0x04; // inside placeOfResidence / expiry, before the signature zone
+    inMessage[seal.length - 80] = inMessage[seal.length - 80]! ^ 0x04; // inside placeOfResidence / expiry, before the signature zone
     const inSignature = Buffer.from(seal);
-    inSignature[seal.length - 5] ^= 0x01;
+    inSignature[seal.length - 5] = inSignature[seal.length - 5]! ^ 0x01;
     for (const [bytes, name] of [[inMessage, 'flip-msg.png'], [inSignature, 'flip-sig.png']] as const) {
       const r = verify([await qrOf(bytes, name)]);
       expect(r.status, name).toBe(1);

@@ -86,7 +86,7 @@ describe.each(FIX.vds.map((f) => [f.id, f] as const))('seal %s', (_id, f) => {
     expect(v.code).toBe('SEAL_NO_TRUST_ANCHORS');
     expect(hex(v.certificate!)).toBe(hex(cert));
     const flipped = fromHex(f.raw_hex);
-    flipped[s.header.raw.length + 3] ^= 0x01;
+    flipped[s.header.raw.length + 3] = flipped[s.header.raw.length + 3]! ^ 0x01;
     const t = decodeVds(flipped);
     expect(verifyVdsSignature(t, issuerOf(cert).spki)).toBe(false);
   });

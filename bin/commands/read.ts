@@ -1,0 +1,136 @@
+/**
+ * `cancuoc read [--reader NAME] (--can CAN | --mrz DOCNO,YYMMDD,YYMMDD | --id ID12) --out DIR [--wait S]`:
+ * opens a card over PC/SC (PACE with the CAN or the MRZ key, BAC when the chip has no PACE) and
+ * dumps every file it gives as CardAccess.bin, COM.bin, SOD.bin, DG1.bin … — the names
+ * `cancuoc verify --dir` and `lds verify` read back.
+ *
+ * `--id` takes the 12-digit personal ID and derives, by the vn-cccd rules (cccd-profile.md "The
+ * chip"), the CAN (its last 6 digits) and the MRZ document number (its last 9). The MRZ key also
+ * needs the dates of birth and expiry, which the ID does not hold, so `--id` means PACE with the
+ * derived CAN.
+ *
+ * The card options and the way a card is opened are shared with `cancuoc verify`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../../src/crypto/keystore.js';
+import { canFromId, documentNumberFromId } from '../../src/lds/cccd-id.js';
+import { CancuocError, ValidationError } from '../../src/lds/errors.js';
+import { openCard, type AccessKey, type CardSession } from '../../src/reader/card-session.js';
+import { connect, waitForCard, type PcscTransport } from '../../src/reader/pcsc.js';
+import { TransportError } from '../../src/reader/transport.js';
+import { CardAccessError, readCardFiles } from '../../src/reader/verify.js';
+import { EXIT } from '../exit-codes.js';
+
+export interface CardCliOptions {
+  reader?: string;
+  can?: string;
+  mrz?: string;
+  id?: string;
+  wait: string;
+}
+
+/** A failure with the exit code the CLI should use (bin/cli.ts reads `exitCode`). */
+export class CardCliError extends CancuocError {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+    cause: CancuocError,
+  ) {
+    super(cause.code, message, {}, { cause });
+  }
+}
+
+/** Adds --reader, --can, --mrz, --id and --wait to a command. */
+export function cardOptions(command: Command, required = true): Command {
+  const access = required ? 'required unless' : 'with';
+  return command
+    .option('--reader <name>', 'PC/SC reader (default: the first reader with a card)')
+    .option('--can <can>', `card access number (${access} --mrz or --id)`)
+    .option('--mrz <key>', 'MRZ key: DOCNO,YYMMDD,YYMMDD (document number, birth, expiry)')
+    .option('--id <id12>', '12-digit personal ID: PACE with the CAN derived from it (its last 6 digits)')
+    .option('--wait <seconds>', 'how long to wait for a card', '5');
+}
+
+const invalid = (flag: string, why: string): ValidationError => new ValidationError('CLI_ACCESS', `${flag}: ${why}`, { field: flag });
+
+/** The access key from exactly one of --can, --mrz, --id (bad values: ValidationError, exit 4). */
+export function accessFromOptions(opts: CardCliOptions): { access: AccessKey; label: string } {
+  const given = (['can', 'mrz', 'id'] as const).filter((k) => opts[k] !== undefined);
+  if (given.length !== 1) throw invalid('--can/--mrz/--id', `give exactly one, got ${given.length}`);
+  if (opts.can !== undefined) {
+    if (!/^[0-9]{6}$/.test(opts.can)) throw invalid('--can', 'expected the 6 digits of the card access number');
+    return { access: { can: opts.can }, label: 'PACE with the CAN' };
+  }
+  if (opts.id !== undefined) {
+    if (!/^[0-9]{12}$/.test(opts.id)) throw invalid('--id', 'expected the 12-digit personal ID');
+    return { access: { can: canFromId(opts.id) }, label: `PACE with the CAN of ID …${documentNumberFromId(opts.id).slice(-3)}` };
+  }
+  const m = /^([0-9A-Z<]{1,22}),([0-9]{6}),([0-9]{6}|<{6})$/.exec(opts.mrz!.toUpperCase());
+  if (m === null) throw invalid('--mrz', 'expected DOCNO,YYMMDD,YYMMDD (expiry <<<<<< for a card without one)');
+  return { access: { documentNumber: m[1]!, dateOfBirth: m[2]!, dateOfExpiry: m[3]! }, label: 'the MRZ key' };
+}
+
+const NO_CARD_CODES = new Set(['NO_READER', 'NO_CARD', 'CARD_REMOVED', 'TIMEOUT', 'PCSC_NO_SERVICE', 'PCSC_UNAVAILABLE', 'CARD_UNRESPONSIVE']);
+
+/** Waits for a card and connects to it exclusively (reset at close). */
+export async function connectCard(opts: CardCliOptions): Promise<PcscTransport> {
+  const wait = Number(opts.wait);
+  if (!Number.isFinite(wait) || wait < 0 || wait > 3600) throw new ValidationError('CLI_WAIT', `--wait ${opts.wait}: expected 0..3600 seconds`, { field: '--wait' });
+  try {
+    const card = await waitForCard({ ...(opts.reader && { reader: opts.reader }), timeoutMs: Math.max(1, Math.round(wait * 1000)) });
+    return await connect(card.reader, { share: 'exclusive', disposition: 'reset' });
+  } catch (e) {
+    throw asCardCliError(e);
+  }
+}
+
+/** No card, a lost card and a refused access all exit 3, with one clear line. */
+export function asCardCliError(e: unknown): unknown {
+  if (e instanceof CardAccessError) {
+    const why = e.code === 'ACCESS_DENIED' ? 'access denied: wrong CAN or MRZ key' : e.message;
+    return new CardCliError(EXIT.noCard, why, e);
+  }
+  if (e instanceof TransportError) {
+    const why = NO_CARD_CODES.has(e.code) ? `no card: ${e.message}` : `card communication failed: ${e.message}`;
+    return new CardCliError(EXIT.noCard, why, e);
+  }
+  return e;
+}
+
+/** openCard, with its failures as exit-3 errors; the transport is closed when access fails. */
+async function openSession(transport: PcscTransport, access: AccessKey): Promise<CardSession> {
+  try {
+    return await openCard(transport, access);
+  } catch (e) {
+    await transport.close().catch(() => undefined);
+    if (e instanceof CancuocError && !(e instanceof TransportError)) {
+      throw asCardCliError(new CardAccessError(e.code, `access control failed: ${e.message}`, {}, { cause: e }));
+    }
+    throw asCardCliError(e);
+  }
+}
+
+export function registerRead(program: Command): void {
+  cardOptions(program.command('read').description('read every file of a card (PACE or BAC) into a directory'))
+    .requiredOption('--out <dir>', 'directory for CardAccess.bin, COM.bin, SOD.bin, DG1.bin, …')
+    .action(async (opts: CardCliOptions & { out: string }) => {
+      const { access, label } = accessFromOptions(opts);
+      const session = await openSession(await connectCard(opts), access);
+      try {
+        const { files, outcomes } = await readCardFiles(session).catch((e: unknown) => {
+          throw asCardCliError(e);
+        });
+        await mkdir(opts.out, { recursive: true, mode: 0o700 });
+        // Personal data: readable by the owner only.
+        for (const [name, bytes] of files) await writeFileAtomic(join(opts.out, `${name}.bin`), bytes, 0o600);
+        const lines = outcomes.map((o) =>
+          o.status === 'read' ? `  ${o.name}.bin  ${o.length} bytes` : `  ${o.name}  not read: ${o.status}${o.code ? ` (${o.code})` : ''}`,
+        );
+        process.stdout.write(`read through ${session.accessControl} (${label}), ${session.traffic.apdus} APDUs, into ${opts.out}:\n${lines.join('\n')}\n`);
+      } finally {
+        await session.close().catch(() => undefined);
+      }
+    });
+}

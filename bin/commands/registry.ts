@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { loadPki } from '../../src/crypto/pki.js';
+import { hex } from '../../src/lds/bytes.js';
+import { ValidationError } from '../../src/lds/errors.js';
+import { Registry, type CitizenView } from '../../src/issuance/registry.js';
+import { exportRevocationList } from '../../src/issuance/revocation-list.js';
+
+/** `cancuoc registry`: look up a citizen's cards, mark a card lost or revoked, publish the revocation list. */
+export function registerRegistry(program: Command): void {
+  const registry = program.command('registry').description('the production registry: cards issued, lost and revoked');
+  registry
+    .command('show')
+    .description('the queue entries, cards and audit history of one citizen')
+    .argument('<key>', '12-digit ID number or document number')
+    .requiredOption('--db <file>', 'registry database')
+    .option('--json', 'print as JSON')
+    .action((key: string, opts: { db: string; json?: boolean }) => {
+      const view = withRegistry(opts.db, (r) => r.show(key));
+      process.stdout.write(opts.json === true ? `${JSON.stringify(view, jsonBytes, 2)}\n` : describe(view));
+    });
+  registry
+    .command('mark')
+    .description('report the issued card of a citizen lost, or revoke it')
+    .argument('<key>', '12-digit ID number or document number')
+    .requiredOption('--db <file>', 'registry database')
+    .option('--lost', 'the card was reported lost')
+    .option('--revoked', 'the card is revoked')
+    .option('--reason <text>', 'why (no personal data)')
+    .action((key: string, opts: { db: string; lost?: boolean; revoked?: boolean; reason?: string }) => {
+      if ((opts.lost === true) === (opts.revoked === true)) {
+        throw new ValidationError('CLI_MARK', 'give exactly one of --lost and --revoked', { field: '--lost' });
+      }
+      const card = withRegistry(opts.db, (r) => (opts.lost === true ? r.markLost(key, opts.reason) : r.markRevoked(key, opts.reason)));
+      process.stdout.write(`card ${card.cardId} (document ${card.documentNumber ?? '?'}) is now ${card.status}\n`);
+    });
+  registry
+    .command('export-revocations')
+    .description('write the signed list of lost and revoked documents for `--trust`')
+    .requiredOption('--db <file>', 'registry database')
+    .requiredOption('--pki <dir>', 'PKI made by `cancuoc pki init`; the Document Signer signs the list')
+    .requiredOption('--out <file>', 'where to write the list (DER)')
+    .option('--days <n>', 'days until nextUpdate', '7')
+    .action(async (opts: { db: string; pki: string; out: string; days: string }) => {
+      const days = Number(opts.days);
+      if (!Number.isInteger(days) || days < 1 || days > 366) {
+        throw new ValidationError('CLI_DAYS', `--days ${opts.days}: expected 1 to 366`, { field: '--days' });
+      }
+      const registry = Registry.open(opts.db, { create: false });
+      try {
+        const pki = await loadPki(opts.pki);
+        try {
+          const result = await exportRevocationList(registry, {
+            signer: pki.signers.ds,
+            certificate: pki.certificates.ds,
+            issuer: pki.manifest.country,
+            validityDays: days,
+            out: opts.out,
+          });
+          process.stdout.write(
+            `revocation list written to ${opts.out}: ${result.documents.length} document(s), next update ${result.nextUpdate.toISOString()}\n`,
+          );
+        } finally {
+          pki.close();
+        }
+      } finally {
+        registry.close();
+      }
+    });
+}
+
+/** Opens an existing registry (never creates one), runs `fn`, closes it. */
+export function withRegistry<T>(path: string, fn: (r: Registry) => T): T {
+  const registry = Registry.open(path, { create: false });
+  try {
+    return fn(registry);
+  } finally {
+    registry.close();
+  }
+}
+
+function describe(view: CitizenView): string {
+  const lines = [`ID number ${view.idNumber}`];
+  for (const q of view.queue) lines.push(`  queue ${q.queueId}: ${q.state}, ${q.attempts} attempt(s), enqueued ${q.enqueuedAt}`);
+  for (const c of view.cards) {
+    const facts = [c.documentNumber && `document ${c.documentNumber}`, c.chipSerial && `chip ${c.chipSerial}`, c.reason && `reason: ${c.reason}`];
+    lines.push(`  card ${c.cardId}: ${c.status} (${[`updated ${c.updatedAt}`, ...facts.filter(Boolean)].join(', ')})`);
+  }
+  lines.push(`  history: ${view.history.length} audit entr${view.history.length === 1 ? 'y' : 'ies'}`);
+  for (const h of view.history) lines.push(`    #${h.seq} ${h.time} ${h.actor} ${h.action}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function jsonBytes(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? hex(value) : value;
+}

@@ -1,0 +1,162 @@
+/**
+ * `cancuoc verify` on a card (same card options as `cancuoc read`) or on a dump (`--dir DIR`, any
+ * folder with the sample file names), against `--trust` (CSCA certificates, master lists, CRLs,
+ * the issuer's revocation list). Checks: src/reader/verify.ts. Output: the holder's fields in
+ * Vietnamese from DG13, the face saved as an image file, each check with its reason and one
+ * verdict line; or `--json` (docs/verify-schema.md). Exit 0 VALID, 1 INVALID, 2 UNTRUSTED,
+ * 3 no card or access failed, 4 bad input.
+ */
+import { extname } from 'node:path';
+import type { Command } from 'commander';
+import sharp from 'sharp';
+import { writeFileAtomic } from '../../src/crypto/keystore.js';
+import { ValidationError } from '../../src/lds/errors.js';
+import { readDocumentDir } from '../../src/reader/document-dir.js';
+import { verificationJson, verifyCard, verifyDump, type VerificationReport, type VerificationVerdict } from '../../src/reader/verify.js';
+import { EXIT } from '../exit-codes.js';
+import { accessFromOptions, asCardCliError, cardOptions, connectCard, type CardCliOptions } from './read.js';
+import { loadTrust } from './trust.js';
+
+interface VerifyCliOptions extends CardCliOptions {
+  dir?: string;
+  trust: string[];
+  json?: boolean;
+  face?: string | false;
+  at?: string;
+}
+
+export function verificationExitCode(verdict: VerificationVerdict): number {
+  return verdict === 'VALID' ? EXIT.ok : verdict === 'UNTRUSTED' ? EXIT.untrusted : EXIT.invalid;
+}
+
+export function registerVerify(program: Command): void {
+  cardOptions(program.command('verify').description('verify a card (PA, AA, CA, consistency, expiry, revocation) or a dump'), false)
+    .option('--dir <dir>', 'verify a dump instead of a card (DG1.bin, EF_SOD.bin, ef0101.bin, …)')
+    .requiredOption('--trust <path...>', 'CSCA certificates, master lists, CRLs, revocation lists, or directories of them')
+    .option('--json', 'print the report as JSON (docs/verify-schema.md)')
+    .option('--face <file>', 'save the face image here (.jpg, .png; JPEG 2000 is kept as .jp2 when it cannot be converted)')
+    .option('--no-face', 'do not save the face image')
+    .option('--at <time>', 'check validity at this ISO 8601 time instead of now')
+    .action(async (opts: VerifyCliOptions) => {
+      const at = opts.at === undefined ? new Date() : new Date(opts.at);
+      if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
+      const { store } = await loadTrust(opts.trust);
+      let report: VerificationReport;
+      if (opts.dir !== undefined) {
+        if (opts.can !== undefined || opts.mrz !== undefined || opts.id !== undefined || opts.reader !== undefined) {
+          throw new ValidationError('CLI_ACCESS', '--dir verifies a dump: no --reader, --can, --mrz or --id', { field: '--dir' });
+        }
+        report = verifyDump((await readDocumentDir(opts.dir)).files, { trust: store, at });
+      } else {
+        const { access } = accessFromOptions(opts);
+        const transport = await connectCard(opts);
+        report = await verifyCard(transport, { trust: store, at, access }).catch((e: unknown) => {
+          throw asCardCliError(e);
+        });
+      }
+      const face = await saveFace(report, opts.face, opts.json === true);
+      if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...verificationJson(report), ...(face && { faceFile: face.path }) }, null, 2)}\n`);
+      else process.stdout.write(humanReport(report, face));
+      process.exitCode = verificationExitCode(report.verdict);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The face image
+
+interface SavedFace {
+  readonly path: string;
+  readonly note: string;
+}
+
+const EXTENSION = { jpeg: '.jpg', jpeg2000: '.jp2' } as const;
+
+/**
+ * Writes the DG2 face: as stored when the extension matches its format, else converted with
+ * sharp. A JPEG 2000 face that sharp cannot decode is written as stored, with .jp2. Without
+ * --face the human report saves face-<document number> in the current directory; --json only
+ * with --face.
+ */
+async function saveFace(report: VerificationReport, option: string | false | undefined, json: boolean): Promise<SavedFace | undefined> {
+  const image = report.data.faceImage;
+  const summary = report.face;
+  if (option === false || image === undefined || summary === undefined || (json && option === undefined)) return undefined;
+  const stored = EXTENSION[summary.format];
+  const target = option ?? `face-${(report.mrz?.documentNumber ?? 'document').replace(/[^0-9A-Z]/gi, '')}${stored}`;
+  const wanted = extname(target).toLowerCase();
+  const format = wanted === '.png' ? 'png' : wanted === '.jpg' || wanted === '.jpeg' ? 'jpeg' : undefined;
+  if (format === undefined && wanted !== stored) {
+    throw new ValidationError('CLI_FACE', `--face ${target}: expected a .jpg or .png file name`, { field: '--face' });
+  }
+  if (wanted === stored || (format === 'jpeg' && summary.format === 'jpeg')) {
+    await writeFileAtomic(target, image, 0o600);
+    return Object.freeze({ path: target, note: `${summary.format.toUpperCase()} as stored` });
+  }
+  try {
+    const converted = new Uint8Array(await sharp(image).toFormat(format!).toBuffer());
+    await writeFileAtomic(target, converted, 0o600);
+    return Object.freeze({ path: target, note: `converted from ${summary.format.toUpperCase()}` });
+  } catch {
+    const path = target.slice(0, target.length - wanted.length) + stored;
+    await writeFileAtomic(path, image, 0o600);
+    return Object.freeze({ path, note: `${summary.format.toUpperCase()} as stored (no ${summary.format} decoder to convert it)` });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The human report
+
+/** DG13 fields with their labels as printed on the CCCD (cccd-profile.md "DG13"). */
+const PERSONAL_LABELS: readonly (readonly [string, string])[] = [
+  ['personalId', 'Số định danh'],
+  ['fullName', 'Họ và tên'],
+  ['dateOfBirth', 'Ngày sinh'],
+  ['sex', 'Giới tính'],
+  ['nationality', 'Quốc tịch'],
+  ['ethnicity', 'Dân tộc'],
+  ['religion', 'Tôn giáo'],
+  ['placeOfOrigin', 'Quê quán'],
+  ['placeOfResidence', 'Nơi thường trú'],
+  ['identifyingMarks', 'Đặc điểm nhận dạng'],
+  ['dateOfIssue', 'Ngày cấp'],
+  ['dateOfExpiry', 'Có giá trị đến'],
+  ['father', 'Họ tên cha'],
+  ['mother', 'Họ tên mẹ'],
+  ['spouse', 'Vợ/chồng'],
+  ['oldIdNumber', 'Số CMND cũ'],
+];
+
+const MARK: Readonly<Record<string, string>> = Object.freeze({ pass: 'ok  ', fail: 'FAIL', warn: 'warn', 'not-applicable': 'n/a ', 'not-bound': 'UNBOUND' });
+
+const yymmdd = (d: string): string => (/^\d{6}$/.test(d) ? `${d.slice(4, 6)}/${d.slice(2, 4)}/${d.slice(0, 2)}` : d);
+
+function holderLines(report: VerificationReport): string[] {
+  const width = 20;
+  const line = (label: string, value: string) => `  ${`${label}:`.padEnd(width)}${value}`;
+  if (report.personal !== undefined) {
+    return PERSONAL_LABELS.filter(([k]) => report.personal![k] !== undefined).map(([k, label]) => line(label, report.personal![k]!));
+  }
+  const m = report.mrz;
+  if (m === undefined) return ['  (no DG1 or DG13: nothing to show)'];
+  return [
+    line('Số giấy tờ', m.documentNumber),
+    line('Họ và tên', `${m.primaryIdentifier} ${m.secondaryIdentifier}`.trim()),
+    line('Ngày sinh', yymmdd(m.dateOfBirth)),
+    line('Giới tính', m.sex === 'M' ? 'Nam' : m.sex === 'F' ? 'Nữ' : m.sex),
+    line('Quốc tịch', m.nationality),
+    line('Có giá trị đến', m.dateOfExpiry === '<<<<<<' ? 'Không thời hạn' : yymmdd(m.dateOfExpiry)),
+  ];
+}
+
+function humanReport(report: VerificationReport, face: SavedFace | undefined): string {
+  const source = report.source === 'card' ? `chip, ${report.accessControl}, ${report.apdus} APDUs` : 'dump';
+  const out = [`Thông tin trên chip (${source})`, ...holderLines(report)];
+  if (report.face !== undefined) {
+    const where = face === undefined ? 'not saved' : `saved to ${face.path} (${face.note})`;
+    out.push(`  ${'Ảnh chân dung:'.padEnd(20)}${report.face.width}×${report.face.height}, ${where}`);
+  }
+  out.push('Checks');
+  for (const c of report.checks) out.push(`  [${MARK[c.status] ?? c.status}] ${c.id.padEnd(28)} ${c.reason}`);
+  out.push(`VERDICT: ${report.verdict}`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,506 @@
+/**
+ * The complete verification of one document, on a chip or from a dump: what an inspection system
+ * does after access control (ICAO 9303-11 (8th ed.) §5 passive authentication, §6.1 Active
+ * Authentication, §6.2 Chip Authentication), plus the vn-cccd consistency checks
+ * (consistency.ts) and the issuer's document revocation list.
+ *
+ * Binding (cccd-profile.md security note): AA and CA only prove that the chip holds the key it
+ * presents; they count only once DG15 / DG14 hashed to the value listed in a SOD whose
+ * signature verifies. Otherwise they are reported `not-bound` and the verdict cannot be VALID.
+ * The data groups the SOD lists are read even when EF.COM leaves them out, so a clone cannot
+ * hide DG15 to skip AA.
+ *
+ * Never throws on card bytes: every outcome is a check of the frozen report. Access failures
+ * (wrong CAN/MRZ, a chip that refuses PACE) throw CardAccessError; a card that leaves the reader
+ * throws the transport's TransportError. The JSON form is documented in docs/verify-schema.md.
+ */
+import { createHash } from 'node:crypto';
+import { asCancuocError, attempt, CancuocError } from '../lds/errors.js';
+import { decodeCom } from '../lds/com.js';
+import { decodeDg1 } from '../lds/dg1.js';
+import { decodeDg13, type Dg13, type Dg13Fields } from '../lds/dg13.js';
+import { decodeDg14 } from '../lds/dg14.js';
+import { decodeDg2 } from '../lds/dg2.js';
+import type { ImageFormat } from '../lds/face-record.js';
+import { fileByDg, fileByTag } from '../lds/files.js';
+import type { Mrz } from '../lds/mrz.js';
+import { decodeSod } from '../lds/sod.js';
+import { CardSession, openCard, type AccessKey, type OpenOptions } from './card-session.js';
+import { chooseChipAuth } from './chip-auth.js';
+import { consistencyChecks } from './consistency.js';
+import { dataGroupsOf } from './document-dir.js';
+import { passiveAuthentication, type CheckStatus, type PassiveAuthReport } from './passive-auth.js';
+import { TransportError, type Transport } from './transport.js';
+import { TrustStore } from './trust-store.js';
+
+export type VerificationVerdict = 'VALID' | 'INVALID' | 'UNTRUSTED';
+/** `not-bound`: AA or CA ran against a key the SOD does not authenticate. */
+export type VerificationStatus = CheckStatus | 'not-bound';
+
+export interface VerificationCheck {
+  readonly id: string;
+  readonly status: VerificationStatus;
+  /** Stable UPPER_SNAKE code: OK on pass. */
+  readonly code: string;
+  readonly reason: string;
+}
+
+export interface FileOutcome {
+  readonly name: string;
+  /** read; denied (the chip wants Terminal Authentication); absent (6A82); error (anything else). */
+  readonly status: 'read' | 'denied' | 'absent' | 'error';
+  readonly length?: number;
+  readonly code?: string;
+}
+
+export interface MrzSummary {
+  readonly format: string;
+  readonly documentCode: string;
+  readonly issuingState: string;
+  readonly documentNumber: string;
+  /** YYMMDD as in the MRZ. */
+  readonly dateOfBirth: string;
+  readonly sex: string;
+  /** YYMMDD, or `<<<<<<` for a vn-cccd card without expiry. */
+  readonly dateOfExpiry: string;
+  readonly nationality: string;
+  readonly primaryIdentifier: string;
+  readonly secondaryIdentifier: string;
+}
+
+export interface FaceSummary {
+  readonly format: ImageFormat;
+  readonly width: number;
+  readonly height: number;
+  readonly length: number;
+}
+
+/** The bytes behind the report, for saving the face or the files; not part of the JSON form. */
+export interface VerifiedData {
+  /** LDS file name (COM, SOD, CardAccess, DG1…) → the bytes read. */
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  /** The first face image of DG2, as stored (JPEG or JPEG 2000). */
+  readonly faceImage: Uint8Array | undefined;
+}
+
+export interface VerificationReport {
+  readonly verdict: VerificationVerdict;
+  readonly checkedAt: string;
+  readonly source: 'card' | 'dump';
+  /** How the chip was opened; undefined for a dump. */
+  readonly accessControl: 'PACE' | 'BAC' | undefined;
+  /** One entry per check, in a fixed order (docs/verify-schema.md). */
+  readonly checks: readonly VerificationCheck[];
+  readonly files: readonly FileOutcome[];
+  readonly mrz: MrzSummary | undefined;
+  /** DG13 fields as stored (Vietnamese, with diacritics). */
+  readonly personal: Readonly<Record<string, string>> | undefined;
+  readonly face: FaceSummary | undefined;
+  readonly passiveAuthentication: PassiveAuthReport;
+  /** APDUs exchanged from the first command of access control on; undefined for a dump. */
+  readonly apdus: number | undefined;
+  readonly data: VerifiedData;
+}
+
+export interface VerifyOptions {
+  readonly trust: TrustStore;
+  /** Time for every validity check; defaults to now. */
+  readonly at?: Date;
+}
+
+export interface VerifyCardOptions extends VerifyOptions {
+  /** The CAN or MRZ key; needed when a Transport is given. */
+  readonly access?: AccessKey;
+  /** Access control method and replay options for openCard. */
+  readonly open?: OpenOptions;
+}
+
+/** Access control failed or could not start; `code` is the underlying one (ACCESS_DENIED, PACE_NOT_SUPPORTED, …). */
+export class CardAccessError extends CancuocError {}
+
+/** The check whose failure means "trust missing" rather than "forged" (passive-auth.ts). */
+const UNTRUSTED_CODE = 'ISSUER_NOT_TRUSTED';
+
+const check = (id: string, status: VerificationStatus, code: string, reason: string): VerificationCheck =>
+  Object.freeze({ id, status, code, reason });
+
+function checkOptions(options: VerifyOptions): Date {
+  if (options === null || typeof options !== 'object') throw new TypeError('"options" expected an object');
+  if (!(options.trust instanceof TrustStore)) throw new TypeError('"trust" expected a TrustStore');
+  const at = options.at ?? new Date();
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new TypeError('"at" expected a valid Date');
+  return at;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+/**
+ * Verifies a chip. Given a Transport, opens it with `access` (and closes it at the end); given an
+ * open CardSession, uses it and leaves it open.
+ */
+export async function verifyCard(source: CardSession | Transport, options: VerifyCardOptions): Promise<VerificationReport> {
+  const at = checkOptions(options);
+  if (source instanceof CardSession) return verifySession(source, options.trust, at);
+  if (source === null || typeof source !== 'object' || typeof source.transmit !== 'function') {
+    throw new TypeError('"source" expected a CardSession or a Transport');
+  }
+  if (options.access === undefined) throw new TypeError('"access" is required to open a Transport');
+  let session: CardSession;
+  try {
+    session = await openCard(source, options.access, options.open);
+  } catch (e) {
+    await source.close().catch(() => undefined);
+    if (e instanceof TypeError || e instanceof RangeError || e instanceof TransportError) throw e;
+    const cause = asCancuocError(e);
+    throw new CardAccessError(cause.code, `access control failed: ${cause.message}`, {}, { cause });
+  }
+  try {
+    return await verifySession(session, options.trust, at);
+  } finally {
+    await session.close().catch(() => undefined);
+  }
+}
+
+/** Verifies a dump (LDS file name → bytes, as readDocumentDir gives them): no AA or CA without a chip. */
+export function verifyDump(files: ReadonlyMap<string, Uint8Array>, options: VerifyOptions): VerificationReport {
+  const at = checkOptions(options);
+  if (!(files instanceof Map)) throw new TypeError('"files" expected a Map of LDS file name to bytes');
+  const outcomes = [...files].map(([name, bytes]): FileOutcome => Object.freeze({ name, status: 'read', length: bytes.length }));
+  const noChip = (id: string) => check(id, 'not-applicable', 'NO_CHIP', 'a dump cannot show that a genuine chip holds the key');
+  return assemble({
+    source: 'dump',
+    files,
+    outcomes,
+    trust: options.trust,
+    at,
+    pa: passiveAuthenticationOf(files, options.trust, at),
+    accessControl: undefined,
+    apdus: undefined,
+    readCheck: dumpReadCheck(files),
+    chipChecks: [noChip('aa'), noChip('ca')],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the chip
+
+async function verifySession(session: CardSession, trust: TrustStore, at: Date): Promise<VerificationReport> {
+  const { files, outcomes } = await readCardFiles(session);
+  const pa = passiveAuthenticationOf(files, trust, at);
+  const bound = boundDataGroups(pa);
+  const listed = listedDataGroups(files);
+  // AA before CA: a failed CA ends the secure-messaging session.
+  const aa = await activeAuthCheck(session, files, bound, listed);
+  const ca = await chipAuthCheck(session, files, bound, listed);
+  return assemble({
+    source: 'card',
+    files,
+    outcomes,
+    trust,
+    at,
+    pa,
+    accessControl: session.accessControl,
+    apdus: session.traffic.apdus,
+    readCheck: cardReadCheck(files, outcomes),
+    chipChecks: [aa, ca],
+  });
+}
+
+export interface CardFiles {
+  /** LDS file name → bytes, for every file read. */
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  /** One entry per file tried, in reading order. */
+  readonly outcomes: readonly FileOutcome[];
+}
+
+/**
+ * EF.CardAccess (as read before access control), EF.COM, EF.SOD, then every data group either
+ * of them names. Refused and unreadable files are outcomes, not errors; a card that leaves the
+ * reader throws TransportError.
+ */
+export async function readCardFiles(session: CardSession): Promise<CardFiles> {
+  if (!(session instanceof CardSession)) throw new TypeError('"session" expected a CardSession');
+  const files = new Map<string, Uint8Array>();
+  const outcomes: FileOutcome[] = [];
+  if (session.cardAccess !== undefined) {
+    files.set('CardAccess', session.cardAccess);
+    outcomes.push(Object.freeze({ name: 'CardAccess', status: 'read', length: session.cardAccess.length }));
+  }
+  const read = async (name: string): Promise<void> => {
+    try {
+      const bytes = await session.readFile(name);
+      files.set(name, bytes);
+      outcomes.push(Object.freeze({ name, status: 'read', length: bytes.length }));
+    } catch (e) {
+      if (e instanceof TransportError) throw e; // the card went away: no verdict to give
+      const { code } = asCancuocError(e);
+      const status = code === 'SECURITY_STATUS_NOT_SATISFIED' ? 'denied' : code === 'FILE_NOT_FOUND' ? 'absent' : 'error';
+      outcomes.push(Object.freeze({ name, status, code }));
+    }
+  };
+  await read('COM');
+  await read('SOD');
+  for (const dg of listedDataGroups(files)) await read(fileByDg(dg)!.name);
+  return Object.freeze({ files, outcomes: Object.freeze(outcomes) });
+}
+
+/** Data groups named by EF.COM or by EF.SOD, ascending; a file that does not parse names none. */
+function listedDataGroups(files: ReadonlyMap<string, Uint8Array>): number[] {
+  const named = (name: string, list: (bytes: Uint8Array) => readonly (number | undefined)[]): readonly (number | undefined)[] => {
+    const bytes = files.get(name);
+    const r = bytes === undefined ? undefined : attempt(() => list(bytes));
+    return r?.ok === true ? r.value : [];
+  };
+  const all = [
+    ...named('COM', (b) => decodeCom(b).tags.map((t) => fileByTag(t)?.dg)),
+    ...named('SOD', (b) => decodeSod(b).securityObject.dataGroupHashes.map((h) => h.dg)),
+  ];
+  return [...new Set(all.filter((dg): dg is number => dg !== undefined && fileByDg(dg) !== undefined))].sort((a, b) => a - b);
+}
+
+function cardReadCheck(files: ReadonlyMap<string, Uint8Array>, outcomes: readonly FileOutcome[]): VerificationCheck {
+  const id = 'read';
+  if (!files.has('SOD')) return check(id, 'fail', 'SOD_NOT_READ', 'the chip did not give EF.SOD');
+  const bad = outcomes.filter((o) => o.status === 'error' || (o.status === 'absent' && o.name !== 'COM'));
+  if (bad.length > 0) {
+    return check(id, 'fail', 'READ_FAILED', `cannot read ${bad.map((o) => `${o.name} (${o.code ?? o.status})`).join(', ')}`);
+  }
+  const denied = outcomes.filter((o) => o.status === 'denied').map((o) => o.name);
+  const note = denied.length === 0 ? '' : `; ${denied.join(', ')} need Terminal Authentication (ICAO 9303-11 §7)`;
+  return check(id, 'pass', 'OK', `read ${outcomes.filter((o) => o.status === 'read').map((o) => o.name).join(', ')}${note}`);
+}
+
+function dumpReadCheck(files: ReadonlyMap<string, Uint8Array>): VerificationCheck {
+  if (!files.has('SOD')) return check('read', 'fail', 'SOD_NOT_READ', 'the dump has no EF.SOD');
+  return check('read', 'pass', 'OK', `dump holds ${[...files.keys()].join(', ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Active and Chip Authentication, with binding
+
+/** Data groups authenticated through the SOD: signature and signed attributes valid, hash listed and equal. */
+function boundDataGroups(pa: PassiveAuthReport): ReadonlySet<number> {
+  const status = (id: string) => pa.checks.find((c) => c.id === id)?.status;
+  const sodOk = status('sod.parse') !== 'fail' && status('cms.signature') === 'pass' && status('cms.signed-attributes') === 'pass';
+  if (!sodOk) return new Set();
+  const bound = pa.checks.filter((c) => c.status === 'pass' && /^dg\.\d+\.hash$/.test(c.id)).map((c) => Number(c.id.split('.')[1]));
+  return new Set(bound);
+}
+
+const NOT_BOUND = (file: string) => `but ${file} is not authenticated by a valid SOD, so this proves nothing (cccd-profile.md security note)`;
+
+/** ICAO 9303-11 §6.1: INTERNAL AUTHENTICATE with a fresh 8-byte challenge, checked against DG15. */
+async function activeAuthCheck(
+  session: CardSession,
+  files: ReadonlyMap<string, Uint8Array>,
+  bound: ReadonlySet<number>,
+  listed: readonly number[],
+): Promise<VerificationCheck> {
+  const id = 'aa';
+  if (!files.has('DG15')) {
+    return listed.includes(15)
+      ? check(id, 'fail', 'AA_KEY_MISSING', 'DG15 is listed but the chip did not give it: Active Authentication cannot run')
+      : check(id, 'not-applicable', 'AA_NOT_SUPPORTED', 'no DG15: the chip does not offer Active Authentication');
+  }
+  let outcome;
+  try {
+    outcome = await session.activeAuth();
+  } catch (e) {
+    if (e instanceof TransportError) throw e;
+    const error = asCancuocError(e);
+    return check(id, 'fail', error.code, `Active Authentication could not run: ${error.message}`);
+  }
+  if (!outcome.valid) {
+    const code = outcome.error?.code ?? 'AA_SIGNATURE_INVALID';
+    return check(id, 'fail', 'AA_SIGNATURE_INVALID', `the chip's signature over a fresh challenge does not verify with the DG15 key (${code})`);
+  }
+  const v = outcome.verified!;
+  const what = `${v.algorithm === 'ecdsa' ? `ECDSA (${v.format ?? 'plain'})` : 'RSA ISO/IEC 9796-2'} with ${v.hash}`;
+  if (!bound.has(15)) return check(id, 'not-bound', 'AA_NOT_BOUND', `the chip signed a fresh challenge (${what}) ${NOT_BOUND('DG15')}`);
+  return check(id, 'pass', 'OK', `the chip signed a fresh challenge with the DG15 key: ${what}`);
+}
+
+/** ICAO 9303-11 §6.2: CA with the DG14 key, then DG1 read again under the new session keys. */
+async function chipAuthCheck(
+  session: CardSession,
+  files: ReadonlyMap<string, Uint8Array>,
+  bound: ReadonlySet<number>,
+  listed: readonly number[],
+): Promise<VerificationCheck> {
+  const id = 'ca';
+  const dg14 = files.get('DG14');
+  if (dg14 === undefined) {
+    return listed.includes(14)
+      ? check(id, 'fail', 'CA_KEY_MISSING', 'DG14 is listed but the chip did not give it: Chip Authentication cannot run')
+      : check(id, 'not-applicable', 'CA_NOT_SUPPORTED', 'no DG14: the chip does not offer Chip Authentication');
+  }
+  const offered = attempt(() => chooseChipAuth(decodeDg14(dg14)));
+  if (!offered.ok) {
+    return offered.error.code === 'CA_NOT_OFFERED'
+      ? check(id, 'not-applicable', 'CA_NOT_OFFERED', offered.error.message)
+      : check(id, 'fail', offered.error.code, `DG14: ${offered.error.message}`);
+  }
+  let outcome;
+  try {
+    outcome = await session.chipAuth();
+  } catch (e) {
+    if (e instanceof TransportError) throw e;
+    const error = asCancuocError(e);
+    return error.code === 'CA_REREAD_MISMATCH'
+      ? check(id, 'fail', error.code, 'DG1 read under the Chip Authentication keys differs from DG1 read before')
+      : check(id, 'fail', 'CA_FAILED', `the chip does not hold the DG14 key: ${error.message} (${error.code})`);
+  }
+  const what = `${outcome.protocol.agreement} ${outcome.protocol.cipher}`;
+  if (!bound.has(14)) return check(id, 'not-bound', 'CA_NOT_BOUND', `Chip Authentication (${what}) succeeded ${NOT_BOUND('DG14')}`);
+  return check(id, 'pass', 'OK', `Chip Authentication (${what}) with the DG14 key; DG1 read again under the new keys is identical`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+interface AssembleInput {
+  readonly source: 'card' | 'dump';
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  readonly outcomes: readonly FileOutcome[];
+  readonly trust: TrustStore;
+  readonly at: Date;
+  readonly accessControl: 'PACE' | 'BAC' | undefined;
+  readonly apdus: number | undefined;
+  readonly pa: PassiveAuthReport;
+  readonly readCheck: VerificationCheck;
+  readonly chipChecks: readonly VerificationCheck[];
+}
+
+interface Parsed {
+  readonly mrz: Mrz | undefined;
+  readonly dg13: Dg13 | undefined;
+  readonly face: { readonly summary: FaceSummary; readonly image: Uint8Array } | undefined;
+  readonly check: VerificationCheck;
+}
+
+/** Decodes what the report shows: EF.COM, DG1, DG2 (the first face image), DG13. */
+function parseShown(files: ReadonlyMap<string, Uint8Array>): Parsed {
+  const problems: string[] = [];
+  const parse = <T>(name: string, decode: (b: Uint8Array) => T): T | undefined => {
+    const bytes = files.get(name);
+    if (bytes === undefined) return undefined;
+    const r = attempt(() => decode(bytes));
+    if (r.ok) return r.value;
+    problems.push(`${name}: ${r.error.code}`);
+    return undefined;
+  };
+  parse('COM', decodeCom);
+  const mrz = parse('DG1', (b) => decodeDg1(b).mrz);
+  const dg13 = parse('DG13', decodeDg13);
+  const face = parse('DG2', (b) => {
+    const template = decodeDg2(b).templates[0];
+    const image = template?.bdb.encoding === 'ISO19794' ? template.bdb.record.images[0] : undefined;
+    if (image === undefined) return undefined;
+    const summary: FaceSummary = Object.freeze({ format: image.format, width: image.width, height: image.height, length: image.imageData.length });
+    return { summary, image: image.imageData };
+  });
+  const decoded = ['COM', 'DG1', 'DG2', 'DG13'].filter((n) => files.has(n));
+  const c =
+    problems.length > 0
+      ? check('lds.parse', 'fail', 'LDS_PARSE_FAILED', `do not decode: ${problems.join('; ')}`)
+      : decoded.length === 0
+        ? check('lds.parse', 'not-applicable', 'NOTHING_TO_DECODE', 'no COM, DG1, DG2 or DG13')
+        : check('lds.parse', 'pass', 'OK', `${decoded.join(', ')} decode`);
+  return { mrz, dg13, face, check: c };
+}
+
+/** The data the report shows (DG1, DG2, DG13) must be authenticated through the SOD. */
+function bindingCheck(files: ReadonlyMap<string, Uint8Array>, bound: ReadonlySet<number>): VerificationCheck {
+  const shown = [1, 2, 13].filter((dg) => files.has(`DG${dg}`));
+  const unbound = shown.filter((dg) => !bound.has(dg));
+  if (shown.length === 0) return check('binding', 'not-applicable', 'NO_DATA', 'no DG1, DG2 or DG13 to show');
+  if (unbound.length > 0) {
+    return check('binding', 'fail', 'DATA_NOT_BOUND', `${unbound.map((d) => `DG${d}`).join(', ')} not authenticated by a valid SOD`);
+  }
+  return check('binding', 'pass', 'OK', `${shown.map((d) => `DG${d}`).join(', ')} authenticated by the SOD`);
+}
+
+/** The issuer's list of lost and revoked cards (docs/revocation-list.md), by document number and SOD hash. */
+function revocationCheck(trust: TrustStore, mrz: Mrz | undefined, sod: Uint8Array | undefined, at: Date): VerificationCheck {
+  const id = 'revocation';
+  const lists = trust.revocationLists;
+  if (lists.length === 0) return check(id, 'not-applicable', 'NO_REVOCATION_LIST', 'no revocation list of the issuer loaded');
+  const sodHash = sod === undefined ? undefined : new Uint8Array(createHash('sha256').update(sod).digest());
+  const entry = trust.revocationOf({ ...(mrz && { documentNumber: mrz.documentNumber }), ...(sodHash && { sodHash }) });
+  if (entry !== undefined) {
+    return check(id, 'fail', 'DOCUMENT_REVOKED', `the issuer lists this card as ${entry.reason} since ${entry.revocationDate.toISOString()}`);
+  }
+  if (lists.every((l) => l.nextUpdate <= at)) {
+    return check(id, 'warn', 'REVOCATION_LIST_OUTDATED', `not listed, but every loaded list expired before ${at.toISOString()}`);
+  }
+  return check(id, 'pass', 'OK', `not on ${lists.length} revocation list(s)`);
+}
+
+/** VALID: nothing failed and nothing is unbound; UNTRUSTED: the only failure is a DS issuer outside the trust store. */
+function verdictOf(checks: readonly VerificationCheck[]): VerificationVerdict {
+  const blocking = checks.filter((c) => c.status === 'fail' || c.status === 'not-bound');
+  if (blocking.length === 0) return 'VALID';
+  return blocking.every((c) => c.id === 'chain' && c.code === UNTRUSTED_CODE) ? 'UNTRUSTED' : 'INVALID';
+}
+
+function personalOf(dg13: Dg13 | undefined): Readonly<Record<string, string>> | undefined {
+  if (dg13 === undefined) return undefined;
+  const keys: readonly (keyof Dg13Fields)[] = [
+    'personalId', 'fullName', 'dateOfBirth', 'sex', 'nationality', 'ethnicity', 'religion', 'placeOfOrigin', 'placeOfResidence',
+    'identifyingMarks', 'dateOfIssue', 'dateOfExpiry', 'father', 'mother', 'spouse', 'oldIdNumber', 'serial',
+  ];
+  const out: Record<string, string> = {};
+  for (const k of keys) if (dg13[k] !== undefined && dg13[k] !== '') out[k] = dg13[k];
+  return Object.freeze(out);
+}
+
+function mrzSummary(mrz: Mrz | undefined): MrzSummary | undefined {
+  if (mrz === undefined) return undefined;
+  const { format, documentCode, issuingState, documentNumber, dateOfBirth, sex, dateOfExpiry, nationality } = mrz;
+  const { primaryIdentifier, secondaryIdentifier } = mrz;
+  return Object.freeze({ format, documentCode, issuingState, documentNumber, dateOfBirth, sex, dateOfExpiry, nationality, primaryIdentifier, secondaryIdentifier });
+}
+
+/** ICAO 9303-11 §5.1 over what was read; a missing EF.SOD reads as an empty one, which fails sod.parse. */
+function passiveAuthenticationOf(files: ReadonlyMap<string, Uint8Array>, trust: TrustStore, at: Date): PassiveAuthReport {
+  return passiveAuthentication({ sod: files.get('SOD') ?? new Uint8Array(0), dataGroups: dataGroupsOf(files), trust, at });
+}
+
+function assemble(input: AssembleInput): VerificationReport {
+  const { files, trust, at, pa } = input;
+  const sod = files.get('SOD');
+  const parsed = parseShown(files);
+  const checks: VerificationCheck[] = [
+    input.source === 'card'
+      ? check('access', 'pass', 'OK', `${input.accessControl} secure messaging established`)
+      : check('access', 'not-applicable', 'NO_CHIP', 'a dump: no access control'),
+    input.readCheck,
+    ...pa.checks,
+    parsed.check,
+    bindingCheck(files, boundDataGroups(pa)),
+    ...input.chipChecks,
+    ...consistencyChecks({ mrz: parsed.mrz, dg13: parsed.dg13, at }),
+    revocationCheck(trust, parsed.mrz, sod, at),
+  ];
+  return Object.freeze({
+    verdict: verdictOf(checks),
+    checkedAt: at.toISOString(),
+    source: input.source,
+    accessControl: input.accessControl,
+    checks: Object.freeze(checks),
+    files: Object.freeze([...input.outcomes]),
+    mrz: mrzSummary(parsed.mrz),
+    personal: personalOf(parsed.dg13),
+    face: parsed.face?.summary,
+    passiveAuthentication: pa,
+    apdus: input.apdus,
+    data: Object.freeze({ files, faceImage: parsed.face?.image }),
+  });
+}
+
+/** The report as JSON-ready data (docs/verify-schema.md): everything but the raw bytes. */
+export function verificationJson(report: VerificationReport): Omit<VerificationReport, 'data'> {
+  if (report === null || typeof report !== 'object' || !Array.isArray(report.checks)) throw new TypeError('"report" expected a VerificationReport');
+  return Object.freeze(Object.fromEntries(Object.entries(report).filter(([key]) => key !== 'data'))) as Omit<VerificationReport, 'data'>;
+}
