@@ -5,12 +5,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../bin/commands/package-root.js';
+import { runEnrollBench } from './enroll.js';
 import { runReadBench } from './read.js';
 import { runSodBench } from './sod.js';
 
 const BENCHES: readonly { name: string; run: () => Promise<Record<string, number>> }[] = [
   { name: 'sod', run: runSodBench },
   { name: 'read', run: runReadBench },
+  { name: 'enroll', run: runEnrollBench },
 ];
 
 const only = process.argv.slice(2);

@@ -56,7 +56,7 @@ export function chipAtr(): Uint8Array {
  * The content of EF.ATR/INFO: '7F66' extended length information (two INTEGERs: the largest
  * command APDU and the largest response APDU, as 2-byte unsigned values, §12.7.1), '47' card
  * capabilities as in the ATR, and '46' pre-issuing data carrying the chip serial number
- * (§12.2.2: proprietary data of the card manufacturer) for the production registry.
+ * (an ISO/IEC 7816-4 interindustry DO for the card manufacturer's data) for the production registry.
  */
 export function atrInfoContent(serial: Uint8Array): Uint8Array {
   abytes(serial, 'serial');

@@ -6,7 +6,7 @@
  *
  * Secure messaging (9303-11 §9.8): a protected command that fails to verify (wrong MAC, bad
  * data objects) is answered in plain with 6988 and ends the session. A plain command during a
- * session also ends it — 9303-11 §9.8.x: the chip aborts SM when an unprotected APDU arrives —
+ * session also ends it — 9303-11 §9.8: the chip aborts SM when an unprotected APDU arrives —
  * and is then executed with the rights of an unauthenticated terminal (a plain READ of DG1
  * gets 6982). Errors of a well-protected command are answered protected.
  *
@@ -143,8 +143,9 @@ export class VirtualChip implements CardHandler {
     const sm = cla & CLA_SM_MASK;
     if (sm === CLA_SM_MASK) return this.#protected(apdu);
     if (sm !== 0) return this.#plainError(SW.SECURE_MESSAGING_NOT_SUPPORTED);
-    // 9303-11 §9.8: an unprotected command ends the session, then runs unauthenticated.
-    this.#endSessionKeepingProtocols();
+    // 9303-11 §9.8: an unprotected command ends the SM session, then runs unauthenticated. A
+    // PACE or BAC exchange in progress (itself in plain) goes on.
+    if (this.#sm !== undefined) this.#endSession();
     let cmd: CommandApdu;
     try {
       cmd = decodeCommandApdu(apdu);
@@ -154,12 +155,6 @@ export class VirtualChip implements CardHandler {
     const result = this.#dispatch(cmd);
     if (result.session?.kind === 'open') this.#open(result.session);
     return encodeResponseApdu(result.response);
-  }
-
-  /** A plain command keeps an ongoing PACE or BAC exchange (they run in plain) but no SM session. */
-  #endSessionKeepingProtocols(): void {
-    if (this.#sm === undefined) return;
-    this.#endSession();
   }
 
   #plainError(sw: number): Uint8Array {

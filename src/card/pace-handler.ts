@@ -9,7 +9,7 @@
  * PACEInfo with Generic Mapping and standardized domain parameters (Table 12). The password is
  * the MRZ (reference 01) or the CAN (02), whichever the card was personalized with.
  *
- * Status words (BSI TR-03110-3 §B.11.1 / §B.11.2, which 9303-11 §4.4.4 follows): 6A80 for data
+ * Status words (BSI TR-03110-3 Appendix B, GENERAL AUTHENTICATE; 9303-11 §4.4.4): 6A80 for data
  * that is malformed or names something the card does not offer, 6A88 for a password the card
  * has no value for, 6300 "authentication failed" when the terminal's token does not verify
  * (a wrong CAN or MRZ). Every failure aborts PACE. The CAN has no retry counter: 9303-11 gives

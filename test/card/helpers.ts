@@ -89,20 +89,20 @@ export class Terminal {
     return this.send(0x00, 0xa4, 0x02, 0x0c, Uint8Array.of(fid >> 8, fid & 0xff));
   }
 
-  /** Reads a whole file with blocks of at most `block` bytes. */
+  /** Reads a whole file (below 32 KiB) with READ BINARY blocks of at most `block` bytes. */
   readFile(fid: number, block = 0xdf): Uint8Array {
     expect(this.select(fid).sw).toBe(0x9000);
     const first = this.send(0x00, 0xb0, 0, 0, undefined, 4);
     expect(first.sw).toBe(0x9000);
     const total = berLength(first.data);
+    expect(total).toBeLessThanOrEqual(0x8000);
     const parts = [first.data];
     for (let at = 4; at < total; ) {
       const n = Math.min(block, total - at);
-      const r = at > 0x7fff ? this.send(0x00, 0xb1, 0, 0, encodeTlv(0x54, Uint8Array.of(at >> 16, (at >> 8) & 0xff, at & 0xff)), n + 4, n > 252) : this.send(0x00, 0xb0, at >> 8, at & 0xff, undefined, n, n > 256);
+      const r = this.send(0x00, 0xb0, at >> 8, at & 0xff, undefined, n, n > 256);
       expect(r.sw).toBe(0x9000);
-      const data = at > 0x7fff ? r.data.subarray(r.data[1]! < 0x80 ? 2 : 2 + (r.data[1]! & 0x7f)) : r.data;
-      parts.push(data);
-      at += data.length;
+      parts.push(r.data);
+      at += r.data.length;
     }
     return concat(...parts);
   }
