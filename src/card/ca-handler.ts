@@ -1,6 +1,6 @@
 /**
- * The chip's side of Chip Authentication v1, ICAO 9303-11 (8th ed.) §6.2 and BSI TR-03110-3
- * §B.11.3, run inside a secure-messaging session:
+ * The chip's side of Chip Authentication v1, ICAO 9303-11 (8th ed.) §6.2 (APDUs §6.2.4), run
+ * inside a secure-messaging session:
  *  - 3DES: MSE:Set KAT (0C 22 41 A6) with 91 <PK_IFD> [84 key reference], one command;
  *  - AES (and 3DES, as some terminals do): MSE:Set AT (0C 22 41 A4) with 80 <CA OID> [84 key id],
  *    then GENERAL AUTHENTICATE (0C 86 00 00) with 7C { 80 <PK_IFD> }, answered by 7C 00.

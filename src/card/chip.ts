@@ -258,8 +258,8 @@ export class VirtualChip implements CardHandler {
   #personalize(cmd: CommandApdu, access: AccessState): Outcome {
     const refused = personalizationAccess(access);
     if (refused !== undefined) return outcome(refused);
-    let result: Outcome;
     if (cmd.ins === INS_PUT_DATA && isLock(cmd)) return this.#lock();
+    let result: Outcome;
     if (cmd.ins === INS_CREATE_FILE) {
       const request = parseCreateFile(cmd);
       result = typeof request === 'number' ? outcome(request) : wrap(this.#fs.createFile(request.fid, request.size));

@@ -14,7 +14,7 @@ import { Registry } from '../../../src/issuance/registry.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const CHILD = join(import.meta.dirname, 'crash-child.ts');
-const COUNT = 60;
+const COUNT = 200;
 const dir = mkdtempSync(join(tmpdir(), 'cancuoc-crash-'));
 const db = join(dir, 'registry.sqlite');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,7 +70,7 @@ describe('SIGKILL in the middle of registry transactions', () => {
     let kills = 0;
     let lastIssued = 0;
     for (let round = 0; round < 40 && kills < 12; round++) {
-      const r = await run(Math.floor(Math.random() * 120));
+      const r = await run(Math.floor(Math.random() * 100));
       if (r.killed && !r.finished) kills++;
       const { issued } = checkConsistent();
       expect(issued).toBeGreaterThanOrEqual(lastIssued); // a crash never undoes an issue
