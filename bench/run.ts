@@ -8,11 +8,13 @@ import { packageRoot } from '../bin/commands/package-root.js';
 import { runEnrollBench } from './enroll.js';
 import { runReadBench } from './read.js';
 import { runSodBench } from './sod.js';
+import { runVerifyBench } from './verify.js';
 
 const BENCHES: readonly { name: string; run: () => Promise<Record<string, number>> }[] = [
   { name: 'sod', run: runSodBench },
   { name: 'read', run: runReadBench },
   { name: 'enroll', run: runEnrollBench },
+  { name: 'verify', run: runVerifyBench },
 ];
 
 const only = process.argv.slice(2);

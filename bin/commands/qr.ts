@@ -135,7 +135,7 @@ function classify(bytes: Uint8Array, trust: TrustStore | undefined): CodeReport 
 
 function verifySeal(seal: VdsSeal, trust: TrustStore | undefined): CodeReport {
   const result = verifyVds(seal, {
-    certificates: trust === undefined ? [] : trust.cscas.map((c) => c.der),
+    certificates: trust === undefined ? [] : [...trust.cscas, ...trust.signerCertificates].map((c) => c.der),
     ...(trust === undefined ? {} : { trust: (cert: Uint8Array, at: Date) => decide(trust, cert, at) }),
   });
   const content = isCccdSeal(seal.header) ? attempt(() => readCccdSeal(seal)) : attempt(() => featureMap(seal));

@@ -1,29 +1,37 @@
 /**
- * QR codes from camera images: jsQR (ISO/IEC 18004 decoding) fed by sharp (libvips).
+ * QR codes (ISO/IEC 18004) from camera images: sharp (libvips) turns the image into 8-bit
+ * luminance, and QR engines (qr-engine.ts) read it: zxing-wasm first, jsQR as the fallback, the
+ * order chosen by measurement (bench/qr.ts, README "QR decoding").
  *
- * jsQR takes RGBA and spends its time per pixel, so the cheap pass comes first: a frame
- * shrunk to at most FAST_WIDTH pixels wide (JPEG shrink-on-load), with the luminance computed
- * by libvips into every channel. Only when that finds nothing do the slower passes run, on the
- * image decoded once to raw RGB: full resolution, then contrast normalisation, scales,
- * rotations of ±15° and ±30°, sharpening, a median filter against noise, a threshold and the
- * inverted image, until one decodes. Every code a pass finds is blanked out and the pass
- * repeated, so several codes per image come back. Byte-mode content is returned as the exact
- * bytes (jsQR's binaryData), never re-encoded from text.
+ * The cheap passes come first: the frame shrunk to at most FAST_WIDTH pixels wide, then, only if
+ * that finds nothing, the full resolution. Only when both fail does the retry ladder run, over the
+ * image decoded once to luminance (and normalised once): contrast normalisation, halves, scales,
+ * rotations, sharpening, a median filter against noise, a threshold and the inverted image. On
+ * each pass the engines are tried in order until one reads a code; from then on that engine alone
+ * looks for more. Every code found is blanked out of the source, so later passes see the others.
+ * Byte-mode content is returned as the exact bytes, never re-encoded from text.
  */
 import { readFile } from 'node:fs/promises';
-import jsQRModule from 'jsqr';
-import sharp, { type OutputInfo, type Sharp } from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { equalBytes } from '../lds/bytes.js';
 import { CancuocError, ParseError } from '../lds/errors.js';
+import { boxOf, fillBox, type Box, type EngineHit, type LumaFrame, type QrEngine } from './qr-engine.js';
+import { jsqrEngine } from './qr-engine-jsqr.js';
+import { zxingEngine } from './qr-engine-zxing.js';
+
+export type { QrEngine } from './qr-engine.js';
+export { jsqrEngine, zxingEngine };
 
 export interface QrCode {
   /** The payload bytes exactly as stored in the symbol. */
   readonly bytes: Uint8Array;
-  /** jsQR's text reading of the payload (for display only). */
+  /** The engine's text reading of the payload (for display only). */
   readonly text: string;
   readonly version: number;
   /** The pass that found it, e.g. "fast", "full", "normalise+rotate15". */
   readonly pass: string;
+  /** The engine that read it: "zxing-wasm" or "jsqr". */
+  readonly engine: string;
 }
 
 export interface DecodeImageOptions {
@@ -31,22 +39,15 @@ export interface DecodeImageOptions {
   readonly maxCodes?: number;
   /** Only the cheap passes (fast, full resolution): for live video where the next frame comes soon. */
   readonly fastOnly?: boolean;
+  /** The engines in order (default DEFAULT_ENGINES): the next reads a pass on which those before found nothing. */
+  readonly engines?: readonly QrEngine[];
 }
 
-// jsqr is CommonJS whose module.exports.default is the decoder (NodeNext default import = module.exports)
-const jsQR = jsQRModule.default;
+/** zxing-wasm, then jsQR: zxing-wasm read the degraded set faster and as often (bench/qr.ts). */
+export const DEFAULT_ENGINES: readonly QrEngine[] = Object.freeze([zxingEngine, jsqrEngine]);
 
 const FAST_WIDTH = 800;
-// ITU-R BT.709 luma, as jsQR weighs RGB: every output channel carries the luminance
-const LUMA: [number, number, number] = [0.2126, 0.7152, 0.0722];
-const LUMA_3X3: [[number, number, number], [number, number, number], [number, number, number]] = [LUMA, LUMA, LUMA];
 const WHITE = { r: 255, g: 255, b: 255 };
-
-interface Frame {
-  readonly data: Uint8ClampedArray;
-  readonly width: number;
-  readonly height: number;
-}
 
 /** Where a scanned frame sits in the source image: source = left/top + frame · scale. */
 interface Placement {
@@ -63,8 +64,10 @@ interface Region {
 
 interface Pass {
   readonly name: string;
+  /** Start from the normalised source (computed once) rather than the source itself. */
+  readonly normalised: boolean;
   /** One region per pipeline to scan; most passes scan the whole image. */
-  readonly build: (raw: () => Sharp, width: number, height: number) => Region[];
+  readonly build: (src: () => Sharp, width: number, height: number) => Region[];
   readonly invert?: boolean;
 }
 
@@ -73,13 +76,13 @@ const AT_ORIGIN: Placement = { left: 0, top: 0, scale: 1 };
 /** A pass over the whole image; `scale` = source width / scanned width, undefined if the geometry changes. */
 const whole =
   (op: (s: Sharp, width: number) => Sharp, scale: number | undefined = 1) =>
-  (raw: () => Sharp, width: number): Region[] => [{ pipeline: op(raw(), width), placement: scale === undefined ? undefined : { ...AT_ORIGIN, scale } }];
+  (src: () => Sharp, width: number): Region[] => [{ pipeline: op(src(), width), placement: scale === undefined ? undefined : { ...AT_ORIGIN, scale } }];
 
 /**
- * Overlapping halves (60 % each way): jsQR pairs finder patterns across the whole image, so two
- * codes side by side can hide each other until they are looked at apart.
+ * Overlapping halves (60 % each way), each normalised on its own: jsQR pairs finder patterns
+ * across the whole image, so two codes side by side can hide each other until looked at apart.
  */
-function halves(raw: () => Sharp, width: number, height: number): Region[] {
+function halves(src: () => Sharp, width: number, height: number): Region[] {
   const w = Math.round(width * 0.6);
   const h = Math.round(height * 0.6);
   return [
@@ -87,30 +90,36 @@ function halves(raw: () => Sharp, width: number, height: number): Region[] {
     { left: width - w, top: 0, width: w, height },
     { left: 0, top: 0, width, height: h },
     { left: 0, top: height - h, width, height: h },
-  ].map((r) => ({ pipeline: raw().extract(r).normalise(), placement: { left: r.left, top: r.top, scale: 1 } }));
+  ].map((r) => ({ pipeline: src().extract(r).normalise(), placement: { left: r.left, top: r.top, scale: 1 } }));
 }
 
-const FULL: Pass = { name: 'full', build: whole((s) => s) };
-const HALVES: Pass = { name: 'halves', build: halves };
+const half = (w: number): { width: number } => ({ width: Math.max(1, Math.round(w / 2)) });
 
-/** Slow passes over the full-resolution RGB image, in order. */
+const FULL: Pass = { name: 'full', normalised: false, build: whole((s) => s) };
+const HALVES: Pass = { name: 'halves', normalised: false, build: halves };
+
+/** Slow passes over the full-resolution luminance, in order; one normalisation shared by most. */
 const RETRIES: readonly Pass[] = Object.freeze([
-  { name: 'normalise', build: whole((s) => s.normalise()) },
+  { name: 'normalise', normalised: true, build: whole((s) => s) },
   HALVES,
-  { name: 'normalise+half', build: whole((s, w) => s.normalise().resize({ width: Math.max(1, Math.round(w / 2)) }), undefined) },
-  { name: 'normalise+double', build: whole((s, w) => s.normalise().resize({ width: Math.min(4096, w * 2) }), undefined) },
-  ...[15, -15, 30, -30].map((deg) => ({ name: `normalise+rotate${deg}`, build: whole((s) => s.rotate(deg, { background: WHITE }).normalise(), undefined) })),
-  { name: 'sharpen', build: whole((s) => s.normalise().sharpen({ sigma: 2 })) },
-  { name: 'median', build: whole((s) => s.median(3).normalise()) },
-  { name: 'median+half', build: whole((s, w) => s.median(5).normalise().resize({ width: Math.max(1, Math.round(w / 2)) }), undefined) },
-  { name: 'threshold', build: whole((s) => s.normalise().threshold(128, { grayscale: false })) },
-  { name: 'inverted', build: whole((s) => s.normalise()), invert: true },
+  { name: 'normalise+half', normalised: true, build: whole((s, w) => s.resize(half(w)), undefined) },
+  { name: 'normalise+double', normalised: true, build: whole((s, w) => s.resize({ width: Math.min(4096, w * 2) }), undefined) },
+  ...[15, -15, 30, -30].map((deg) => ({ name: `normalise+rotate${deg}`, normalised: true, build: whole((s) => s.rotate(deg, { background: WHITE }), undefined) })),
+  { name: 'sharpen', normalised: true, build: whole((s) => s.sharpen({ sigma: 2 })) },
+  { name: 'median', normalised: false, build: whole((s) => s.median(3).normalise()) },
+  { name: 'median+half', normalised: false, build: whole((s, w) => s.median(5).normalise().resize(half(w)), undefined) },
+  { name: 'threshold', normalised: true, build: whole((s) => s.threshold(128)) },
+  { name: 'inverted', normalised: true, build: whole((s) => s), invert: true },
 ]);
 
 /** Decodes the QR codes in an image (PNG, JPEG, WebP, TIFF, … or raw RGB described by sharp). */
 export async function decodeQrImage(input: Uint8Array | string, options: DecodeImageOptions = {}): Promise<readonly QrCode[]> {
   const maxCodes = options.maxCodes ?? 8;
   if (!Number.isInteger(maxCodes) || maxCodes < 1) throw new RangeError(`"maxCodes" expected a positive integer, got ${String(maxCodes)}`);
+  let engines = options.engines ?? DEFAULT_ENGINES;
+  if (!Array.isArray(engines) || engines.length === 0 || !engines.every((e) => typeof e?.scan === 'function')) {
+    throw new TypeError('"engines" expected a non-empty array of QR engines');
+  }
   const bytes = await load(input);
   const meta = await guard(() => sharp(bytes).metadata());
   if (meta.width === undefined || meta.height === undefined) {
@@ -119,48 +128,59 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
   const width = meta.width;
   const found: QrCode[] = [];
 
-  // the source decoded once to raw RGB, lazily (most frames decode in the first pass); codes
-  // found are blanked in it so that later passes see the others
+  // the source decoded once to luminance (and normalised once), lazily: most frames decode in the
+  // first pass; codes found are blanked in both so that later passes see the others
   const boxes: Box[] = [];
-  let rgb: { data: Buffer; info: OutputInfo } | undefined;
+  const sources: { plain?: LumaFrame; normalised?: LumaFrame } = {};
   const paint = (box: Box): void => {
-    const { width: w, height: h, channels } = rgb!.info;
-    for (let y = box.y0; y < Math.min(box.y1, h); y++) rgb!.data.fill(255, (y * w + box.x0) * channels, (y * w + Math.min(box.x1, w)) * channels);
+    for (const f of [sources.plain, sources.normalised]) if (f !== undefined) fillBox(f.data, f.width, 1, box, 255);
   };
-  const source = async (): Promise<{ data: Buffer; info: OutputInfo }> => {
-    if (rgb === undefined) {
-      rgb = await guard(() => sharp(bytes).flatten({ background: WHITE }).raw().toBuffer({ resolveWithObject: true }));
-      boxes.forEach(paint);
-    }
-    return rgb;
+  const source = async (normalised: boolean): Promise<LumaFrame> => {
+    sources.plain ??= await guard(() => luma(sharp(bytes)));
+    if (normalised) sources.normalised ??= await guard(() => luma(raw(sources.plain!).normalise()));
+    boxes.forEach(paint);
+    return (normalised ? sources.normalised : sources.plain)!;
   };
-  const scanRegion = async (region: Region, pass: string, invert: boolean): Promise<boolean> => {
-    const frame = await guard(() => rgba(region.pipeline));
-    const hits = scan(frame, pass, invert, found, maxCodes);
-    for (const hit of region.placement === undefined ? [] : hits) {
-      const box = place(hit, region.placement!);
+
+  const record = (hits: readonly EngineHit[], frame: LumaFrame, placement: Placement | undefined, pass: string, engine: string): void => {
+    for (const hit of hits) {
+      if (found.length < maxCodes && !found.some((c) => equalBytes(c.bytes, hit.bytes))) {
+        found.push(Object.freeze({ bytes: hit.bytes, text: hit.text, version: hit.version, pass, engine }));
+      }
+      if (placement === undefined) continue;
+      const box = place(boxOf(hit.corners, frame.width, frame.height), placement);
       boxes.push(box);
-      if (rgb !== undefined) paint(box);
+      paint(box);
     }
-    return hits.length > 0;
+  };
+  const scanFrame = async (frame: LumaFrame, placement: Placement | undefined, pass: string, invert: boolean): Promise<boolean> => {
+    for (const engine of engines) {
+      const hits = await engine.scan(frame, { maxCodes: maxCodes - found.length, invert });
+      if (hits.length === 0) continue;
+      engines = [engine];
+      record(hits, frame, placement, pass, engine.name);
+      return true;
+    }
+    return false;
   };
   const runPass = async (pass: Pass): Promise<boolean> => {
-    const { data, info } = await source();
-    const raw = (): Sharp => sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+    const src = await source(pass.normalised);
     let any = false;
-    for (const region of pass.build(raw, info.width, info.height)) {
+    for (const region of pass.build(() => raw(src), src.width, src.height)) {
       if (found.length >= maxCodes) break;
-      any = (await scanRegion(region, pass.name, pass.invert === true)) || any;
+      const frame = await guard(() => luma(region.pipeline));
+      any = (await scanFrame(frame, region.placement, pass.name, pass.invert === true)) || any;
     }
     return any;
   };
 
-  // pass 1: shrunk (JPEG shrink-on-load), luminance by libvips
+  // pass 1: shrunk (JPEG shrink-on-load) when the image is wider than FAST_WIDTH, else the source itself
   const fastWidth = Math.min(width, FAST_WIDTH);
-  const fast = { pipeline: sharp(bytes).resize({ width: fastWidth }), placement: { ...AT_ORIGIN, scale: width / fastWidth } };
-  let done = await scanRegion(fast, 'fast', false);
+  const fast = await guard(() => luma(fastWidth < width ? sharp(bytes).resize({ width: fastWidth }) : sharp(bytes)));
+  if (fastWidth === width) sources.plain = { ...fast, data: fast.data.slice() };
+  let done = await scanFrame(fast, { ...AT_ORIGIN, scale: width / fastWidth }, 'fast', false);
   if (found.length >= maxCodes || (done && options.fastOnly === true)) return freeze(found);
-  done = done || (width > FAST_WIDTH && (await runPass(FULL)));
+  done = done || (fastWidth < width && (await runPass(FULL)));
   if (options.fastOnly === true) return freeze(found);
   for (const pass of RETRIES) {
     if (done) break;
@@ -191,56 +211,16 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** RGBA pixels whose R, G and B all hold the luminance; alpha is ignored by jsQR. */
-async function rgba(s: Sharp): Promise<Frame> {
-  const { data, info } = await s.flatten({ background: WHITE }).recomb(LUMA_3X3).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+/** A luminance frame in sharp again, for the passes built on it. */
+function raw(frame: LumaFrame): Sharp {
+  return sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 1 } });
 }
 
-/** A bounding box in pixels, x1/y1 exclusive. */
-interface Box {
-  readonly x0: number;
-  readonly y0: number;
-  readonly x1: number;
-  readonly y1: number;
-}
-
-/**
- * Runs jsQR on `frame` until it finds nothing more, blanking each code found in the frame, and
- * returns their boxes. jsQR sometimes "finds" an empty code in noise: blanked, not reported.
- */
-function scan(frame: Frame, pass: string, invert: boolean, found: QrCode[], maxCodes: number): Box[] {
-  const hits: Box[] = [];
-  for (let tries = 0; found.length < maxCodes && tries < maxCodes + 4; tries++) {
-    let code;
-    try {
-      code = jsQR(frame.data, frame.width, frame.height, { inversionAttempts: invert ? 'onlyInvert' : 'dontInvert' });
-    } catch {
-      code = null; // jsQR throws plain Errors on internal failures: treat as nothing found
-    }
-    if (code === null) break;
-    const box = boxOf(frame, code.location);
-    for (let y = box.y0; y < box.y1; y++) frame.data.fill(invert ? 0 : 255, (y * frame.width + box.x0) * 4, (y * frame.width + box.x1) * 4);
-    if (code.binaryData.length === 0) continue;
-    const bytes = Uint8Array.from(code.binaryData);
-    if (!found.some((c) => equalBytes(c.bytes, bytes))) found.push(Object.freeze({ bytes, text: code.data, version: code.version, pass }));
-    hits.push(box);
-  }
-  return hits;
-}
-
-type Corners = NonNullable<ReturnType<typeof jsQR>>['location'];
-
-/** The bounding box of a located code, with a margin of about two modules. */
-function boxOf(frame: Frame, loc: Corners): Box {
-  const pts = [loc.topLeftCorner, loc.topRightCorner, loc.bottomLeftCorner, loc.bottomRightCorner];
-  const margin = Math.hypot(loc.topRightCorner.x - loc.topLeftCorner.x, loc.topRightCorner.y - loc.topLeftCorner.y) / 10;
-  return {
-    x0: Math.max(0, Math.floor(Math.min(...pts.map((p) => p.x)) - margin)),
-    x1: Math.min(frame.width, Math.ceil(Math.max(...pts.map((p) => p.x)) + margin)),
-    y0: Math.max(0, Math.floor(Math.min(...pts.map((p) => p.y)) - margin)),
-    y1: Math.min(frame.height, Math.ceil(Math.max(...pts.map((p) => p.y)) + margin)),
-  };
+/** The pipeline's output as one byte of luminance per pixel, transparency flattened onto white. */
+async function luma(s: Sharp): Promise<LumaFrame> {
+  const { data, info } = await s.flatten({ background: WHITE }).greyscale().raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1) throw new ParseError('QR_IMAGE_UNREADABLE', `expected 1 luminance channel, got ${info.channels}`, { offset: 0 });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
 function place(b: Box, p: Placement): Box {

@@ -485,12 +485,18 @@ export interface LoadedFile {
 
 const PKI_EXTENSIONS: ReadonlySet<string> = new Set(['.pem', '.crt', '.cer', '.der', '.crl', '.ml', '.rl', '.bin', '.p7b', '.p7m', '.p7c']);
 
+/** ICAO 9303-12 §7.1.1: a CSCA is a CA certificate allowed to sign certificates. */
+function isAnchor(cert: CertificateInfo): boolean {
+  return cert.isCa !== false && (cert.keyUsage === undefined || cert.keyUsage.includes('keyCertSign'));
+}
+
 /**
  * CSCA certificates, checked CRLs and the master lists they came from. Adding is explicit;
  * lookups answer by DER name and key identifier.
  */
 export class TrustStore {
   readonly #cscas: CertificateInfo[] = [];
+  readonly #signers: CertificateInfo[] = [];
   readonly #crls: { crl: CrlInfo; csca: CertificateInfo }[] = [];
   readonly #revocationLists: RevocationList[] = [];
 
@@ -504,8 +510,18 @@ export class TrustStore {
 
   /** Adds CSCA certificates from DER or PEM (several blocks allowed). Returns those added. */
   addCertificates(input: Uint8Array | string): readonly CertificateInfo[] {
-    const added = derObjects(input).map(parseCertificate).filter((c) => this.#addCsca(c));
-    return Object.freeze(added);
+    const certs = derObjects(input).map(parseCertificate);
+    for (const c of certs) if (!isAnchor(c) && !this.#signers.some((k) => equalBytes(k.der, c.der))) this.#signers.push(c);
+    return Object.freeze(certs.filter((c) => this.#addCsca(c)));
+  }
+
+  /**
+   * Signer certificates given with the trust material (e.g. a VDS seal signer, which a seal names
+   * but does not carry). They are looked up by reference, never trusted by themselves: each must
+   * still chain to a CSCA.
+   */
+  get signerCertificates(): readonly CertificateInfo[] {
+    return Object.freeze([...this.#signers]);
   }
 
   /**
@@ -514,7 +530,7 @@ export class TrustStore {
    * sits in the same folder is never made an anchor.
    */
   #addCsca(cert: CertificateInfo): boolean {
-    if (cert.isCa === false || (cert.keyUsage !== undefined && !cert.keyUsage.includes('keyCertSign'))) return false;
+    if (!isAnchor(cert)) return false;
     if (this.#cscas.some((c) => equalBytes(c.der, cert.der))) return false;
     this.#cscas.push(cert);
     return true;
@@ -639,7 +655,7 @@ export class TrustStore {
     if (kind === 'certificate') {
       const total = derObjects(input).length;
       const n = this.addCertificates(input).length;
-      return loaded('', kind, n > 0, `${n} of ${total} certificate(s) added as CSCA${n < total ? ' (the others are not CA certificates or already present)' : ''}`);
+      return loaded('', kind, n > 0, `${n} of ${total} certificate(s) added as CSCA${n < total ? ' (the others are not CA certificates, or were present: kept as signer certificates only)' : ''}`);
     }
     if (kind === 'crl') {
       const r = this.addCrl(input);

@@ -19,6 +19,9 @@ describe('trust anchors', () => {
     const ds = report.find((r) => r.file === 'ds.pem');
     expect(ds?.ok).toBe(false);
     expect(ds?.detail).toMatch(/not CA certificates/);
+    expect(store.signerCertificates.map((c) => c.subjectText).sort()).toEqual(
+      ['C=VN, O=cancuoc, CN=Document Signer VN', 'C=VN, O=cancuoc, CN=Master List Signer VN', 'C=VN, O=cancuoc, CN=Seal Signer VN'],
+    );
     expect(store.addCertificates(pki.certificates.seal)).toHaveLength(0);
     pki.close();
   });
