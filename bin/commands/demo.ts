@@ -2,46 +2,118 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { VirtualChip } from '../../src/card/chip.js';
+import { blankImage } from '../../src/card/image.js';
+import { connectVpcd, type VpcdConnection } from '../../src/card/vpcd.js';
 import { initPki, loadPki } from '../../src/crypto/pki.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { buildDocumentSet } from '../../src/issuance/document-set.js';
-import { dataGroupsOf } from '../../src/reader/document-dir.js';
-import { passiveAuthentication } from '../../src/reader/passive-auth.js';
+import { personalizationSet } from '../../src/issuance/document-set-files.js';
+import { fingerInputToIso } from '../../src/issuance/finger-input.js';
+import { InProcessTransport } from '../../src/reader/in-process.js';
+import { connect, watchReader } from '../../src/reader/pcsc.js';
+import { personalize } from '../../src/reader/personalize.js';
+import type { Transport } from '../../src/reader/transport.js';
 import { TrustStore } from '../../src/reader/trust-store.js';
+import { verifyCard } from '../../src/reader/verify.js';
 import { packageRoot } from './package-root.js';
-import { printPassiveAuth, verdictExitCode } from './report.js';
+import { humanReport, verificationExitCode } from './verify.js';
 
-/** Runs the whole chain on embedded defaults with a throwaway PKI in a temporary directory. */
+/** vpcd's two readers and the TCP ports the driver listens on for them (docs/pcsc.md). */
+const VPCD_READERS: readonly { reader: string; port: number }[] = [
+  { reader: 'Virtual PCD 00 00', port: 35963 },
+  { reader: 'Virtual PCD 00 01', port: 35964 },
+];
+
+interface ChipLink {
+  readonly transport: Transport;
+  readonly how: string;
+  close(): Promise<void>;
+}
+
+/** The chip on a free vpcd reader through pcscd, or in-process when no PC/SC stack answers. */
+async function linkChip(chip: VirtualChip): Promise<ChipLink> {
+  let why = 'no free vpcd reader';
+  for (const { reader, port } of VPCD_READERS) {
+    let vpcd: VpcdConnection | undefined;
+    try {
+      const watch = await watchReader(reader, { timeoutMs: 1000 });
+      try {
+        if (watch.present) continue;
+        vpcd = await connectVpcd(chip, { port });
+        await watch.waitForCard(5000);
+      } finally {
+        await watch.close();
+      }
+      const transport = await connect(reader, { share: 'exclusive', disposition: 'reset' });
+      const link = vpcd;
+      return { transport, how: `through pcscd + vpcd on "${reader}"`, close: async () => (await transport.close(), await link.close()) };
+    } catch (e) {
+      await vpcd?.close();
+      why = e instanceof Error ? e.message : String(e);
+    }
+  }
+  const transport = await InProcessTransport.open(chip);
+  return { transport, how: `in-process (PC/SC not usable: ${why})`, close: () => transport.close() };
+}
+
+/** The whole chain on embedded defaults: PKI, enrollment, personalization, verification. */
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('throwaway PKI → sample citizen → signed document set → offline verification')
-    .option('--keep <dir>', 'keep the PKI in this directory instead of a temporary one')
-    .action(async (opts: { keep?: string }) => {
+    .description('throwaway PKI → sample citizen → virtual chip personalized and locked → read back and verified')
+    .option('--in-process', 'do not try pcscd + vpcd; talk to the virtual chip directly')
+    .action(async (opts: { inProcess?: boolean }) => {
       const started = performance.now();
       const step = (text: string): void => {
         process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(2)} s] ${text}\n`);
       };
       const root = packageRoot();
-      const work = opts.keep ?? (await mkdtemp(join(tmpdir(), 'cancuoc-demo-')));
+      const work = await mkdtemp(join(tmpdir(), 'cancuoc-demo-'));
       try {
         await initPki({ dir: join(work, 'pki'), suite: 'ecdsa-p256', country: 'VN', insecurePlainKeys: true });
         const pki = await loadPki(join(work, 'pki'));
-        step(`throwaway PKI (ECDSA P-256, plaintext keys) in ${join(work, 'pki')}`);
-        const record = parseCitizenRecord(await readFile(join(root, 'fixtures/citizens/citizen-01.json'), 'utf8'));
-        const photo = new Uint8Array(await readFile(join(root, 'fixtures/faces/face-01.jpg')));
-        const set = await buildDocumentSet({ record, photo, dsSigner: pki.signers.ds, dsCertificate: pki.certificates.ds });
         pki.close();
-        step(`document set of sample citizen ${record.id}: ${[...set.files.keys()].join(', ')} (SOD signed by the DS)`);
-        const trust = new TrustStore();
-        trust.addCertificates(pki.certificates.csca);
-        trust.addCrl(pki.crl);
-        const report = passiveAuthentication({ sod: set.files.get('SOD')!, dataGroups: dataGroupsOf(set.files), trust });
-        step('passive authentication against the CSCA and its CRL');
-        printPassiveAuth(report);
-        process.exitCode = verdictExitCode(report.verdict);
+        step('throwaway PKI: CSCA, Document Signer, CRL (ECDSA P-256, plaintext keys in a temporary directory)');
+
+        const fixture = (p: string): Promise<Buffer> => readFile(join(root, 'fixtures', p));
+        const record = parseCitizenRecord((await fixture('citizens/citizen-01.json')).toString('utf8'));
+        const finger = fingerInputToIso(new Uint8Array(await fixture('fingers/finger-01.json')));
+        const set = await buildDocumentSet({
+          record,
+          photo: new Uint8Array(await fixture('faces/face-01.jpg')),
+          fingers: [finger.iso],
+          dsSigner: pki.signers.ds,
+          dsCertificate: pki.certificates.ds,
+        });
+        step(`enrolled sample citizen ${record.id}: ${[...set.files.keys()].join(', ')}, SOD signed`);
+
+        const chip = new VirtualChip(blankImage());
+        const link = opts.inProcess === true ? await inProcess(chip) : await linkChip(chip);
+        step(`blank virtual chip connected ${link.how}`);
+        try {
+          const perso = await personalize(link.transport, personalizationSet(set), { lock: true });
+          step(
+            `personalized (${perso.commands} commands), ${perso.filesVerified.length} files read back and compared, ` +
+              `AA ${perso.activeAuthentication ? 'ok' : 'FAILED'}, CA ${perso.chipAuthentication ? 'ok' : 'FAILED'}, ${perso.locked ? 'locked' : 'NOT locked'}`,
+          );
+          const trust = new TrustStore();
+          trust.addCertificates(pki.certificates.csca);
+          trust.addCrl(pki.crl);
+          const report = await verifyCard(link.transport, { trust, access: { can: set.can } });
+          step(`read back through PACE with the CAN and verified: passive, active and chip authentication`);
+          process.stdout.write(humanReport(report, undefined));
+          process.exitCode = verificationExitCode(report.verdict);
+        } finally {
+          await link.close();
+        }
       } finally {
-        if (opts.keep === undefined) await rm(work, { recursive: true, force: true });
+        await rm(work, { recursive: true, force: true });
       }
     });
+}
+
+async function inProcess(chip: VirtualChip): Promise<ChipLink> {
+  const transport = await InProcessTransport.open(chip);
+  return { transport, how: 'in-process (as asked)', close: () => transport.close() };
 }

@@ -148,7 +148,7 @@ function holderLines(report: VerificationReport): string[] {
   ];
 }
 
-function humanReport(report: VerificationReport, face: SavedFace | undefined): string {
+export function humanReport(report: VerificationReport, face: SavedFace | undefined): string {
   const source = report.source === 'card' ? `chip, ${report.accessControl}, ${report.apdus} APDUs` : 'dump';
   const out = [`Thông tin trên chip (${source})`, ...holderLines(report)];
   if (report.face !== undefined) {

@@ -8,9 +8,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { resolvePassphrase, writeFileAtomic } from '../crypto/keystore.js';
+import type { DocumentSet as PersonalizationSet } from '../reader/personalize.js';
 import type { DocumentSet } from './document-set.js';
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 1 as const;
 
 export interface DocumentSetManifest {
   readonly version: number;
@@ -55,4 +56,24 @@ export async function writeDocumentSet(dir: string, set: DocumentSet, options: W
 function pkcs8(key: KeyObject, passphrase: string | undefined): string {
   if (passphrase === undefined) return key.export({ type: 'pkcs8', format: 'pem' }) as string;
   return key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string;
+}
+
+/** The set as `personalize()` takes it, without a round trip through the disk. */
+export function personalizationSet(set: DocumentSet): PersonalizationSet {
+  const files: Record<string, string> = {};
+  for (const name of set.files.keys()) files[name] = `${name}.bin`;
+  return Object.freeze({
+    manifest: Object.freeze({
+      version: MANIFEST_VERSION,
+      documentNumber: set.documentNumber,
+      dateOfBirth: set.dateOfBirth,
+      dateOfExpiry: set.dateOfExpiry,
+      can: set.can,
+      files,
+      keys: { aa: 'aa-key.pem', ca: 'ca-key.pem' },
+    }),
+    files: set.files,
+    aaKey: set.keys.aa,
+    caKey: set.keys.ca,
+  });
 }

@@ -6,9 +6,9 @@
  * The cheap passes come first: the frame shrunk to at most FAST_WIDTH pixels wide, then, only if
  * that finds nothing, the full resolution. Only when both fail does the retry ladder run, over the
  * image decoded once to luminance (and normalised once): contrast normalisation, halves, scales,
- * rotations, sharpening, a median filter against noise, a threshold and the inverted image. On
- * each pass the engines are tried in order until one reads a code; from then on that engine alone
- * looks for more. Every code found is blanked out of the source, so later passes see the others.
+ * rotations, sharpening, a median filter against noise, a threshold and the inverted image. The
+ * engines take turns over these passes, the next only when the one before read nothing; the one
+ * that reads a code alone looks for more, with every code found blanked out of the source.
  * Byte-mode content is returned as the exact bytes, never re-encoded from text.
  */
 import { readFile } from 'node:fs/promises';
@@ -37,9 +37,12 @@ export interface QrCode {
 export interface DecodeImageOptions {
   /** Stop after this many codes (default 8); 1 is the fast path for a video stream. */
   readonly maxCodes?: number;
-  /** Only the cheap passes (fast, full resolution): for live video where the next frame comes soon. */
+  /**
+   * Only the cheap passes (fast, full resolution) and only the first engine: for live video,
+   * where most frames hold no code and the next frame comes soon.
+   */
   readonly fastOnly?: boolean;
-  /** The engines in order (default DEFAULT_ENGINES): the next reads a pass on which those before found nothing. */
+  /** The engines in order (default DEFAULT_ENGINES): each runs only when those before read nothing. */
   readonly engines?: readonly QrEngine[];
 }
 
@@ -116,7 +119,7 @@ const RETRIES: readonly Pass[] = Object.freeze([
 export async function decodeQrImage(input: Uint8Array | string, options: DecodeImageOptions = {}): Promise<readonly QrCode[]> {
   const maxCodes = options.maxCodes ?? 8;
   if (!Number.isInteger(maxCodes) || maxCodes < 1) throw new RangeError(`"maxCodes" expected a positive integer, got ${String(maxCodes)}`);
-  let engines = options.engines ?? DEFAULT_ENGINES;
+  const engines = options.engines ?? DEFAULT_ENGINES;
   if (!Array.isArray(engines) || engines.length === 0 || !engines.every((e) => typeof e?.scan === 'function')) {
     throw new TypeError('"engines" expected a non-empty array of QR engines');
   }
@@ -153,23 +156,18 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
       paint(box);
     }
   };
-  const scanFrame = async (frame: LumaFrame, placement: Placement | undefined, pass: string, invert: boolean): Promise<boolean> => {
-    for (const engine of engines) {
-      const hits = await engine.scan(frame, { maxCodes: maxCodes - found.length, invert });
-      if (hits.length === 0) continue;
-      engines = [engine];
-      record(hits, frame, placement, pass, engine.name);
-      return true;
-    }
-    return false;
+  const scanFrame = async (engine: QrEngine, frame: LumaFrame, placement: Placement | undefined, pass: string, invert: boolean): Promise<boolean> => {
+    const hits = await engine.scan(frame, { maxCodes: maxCodes - found.length, invert });
+    record(hits, frame, placement, pass, engine.name);
+    return hits.length > 0;
   };
-  const runPass = async (pass: Pass): Promise<boolean> => {
+  const runPass = async (engine: QrEngine, pass: Pass): Promise<boolean> => {
     const src = await source(pass.normalised);
     let any = false;
     for (const region of pass.build(() => raw(src), src.width, src.height)) {
       if (found.length >= maxCodes) break;
       const frame = await guard(() => luma(region.pipeline));
-      any = (await scanFrame(frame, region.placement, pass.name, pass.invert === true)) || any;
+      any = (await scanFrame(engine, frame, region.placement, pass.name, pass.invert === true)) || any;
     }
     return any;
   };
@@ -178,16 +176,25 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
   const fastWidth = Math.min(width, FAST_WIDTH);
   const fast = await guard(() => luma(fastWidth < width ? sharp(bytes).resize({ width: fastWidth }) : sharp(bytes)));
   if (fastWidth === width) sources.plain = { ...fast, data: fast.data.slice() };
-  let done = await scanFrame(fast, { ...AT_ORIGIN, scale: width / fastWidth }, 'fast', false);
-  if (found.length >= maxCodes || (done && options.fastOnly === true)) return freeze(found);
-  done = done || (fastWidth < width && (await runPass(FULL)));
-  if (options.fastOnly === true) return freeze(found);
-  for (const pass of RETRIES) {
-    if (done) break;
-    done = await runPass(pass);
+  const fastOnly = options.fastOnly === true;
+  const ladder = async (engine: QrEngine): Promise<boolean> => {
+    if (await scanFrame(engine, fast, { ...AT_ORIGIN, scale: width / fastWidth }, 'fast', false)) return true;
+    if (fastWidth < width && (await runPass(engine, FULL))) return true;
+    for (const pass of fastOnly ? [] : RETRIES) if (await runPass(engine, pass)) return true;
+    return false;
+  };
+  // each engine over the whole ladder, the next only when those before read nothing at all: a
+  // codeless frame costs the fallback's time only off the fast path, where video has no use for it
+  let reader: QrEngine | undefined;
+  for (const engine of fastOnly ? engines.slice(0, 1) : engines) {
+    if (await ladder(engine)) {
+      reader = engine;
+      break;
+    }
   }
+  if (reader === undefined || fastOnly || found.length >= maxCodes) return freeze(found);
   // more codes may hide next to those found: once more over the source with them blanked out
-  if (found.length > 0 && found.length < maxCodes && !(await runPass(FULL))) await runPass(HALVES);
+  if (!(await runPass(reader, FULL))) await runPass(reader, HALVES);
   return freeze(found);
 }
 
