@@ -32,9 +32,9 @@ interface ChipLink {
 }
 
 /** The chip on a free vpcd reader through pcscd, or in-process when no PC/SC stack answers. */
-async function linkChip(chip: VirtualChip): Promise<ChipLink> {
+async function linkChip(chip: VirtualChip, onlyPort: number | undefined): Promise<ChipLink> {
   let why = 'no free vpcd reader';
-  for (const { reader, port } of VPCD_READERS) {
+  for (const { reader, port } of VPCD_READERS.filter((r) => onlyPort === undefined || r.port === onlyPort)) {
     let vpcd: VpcdConnection | undefined;
     try {
       const watch = await watchReader(reader, { timeoutMs: 1000 });
@@ -63,7 +63,8 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('throwaway PKI → sample citizen → virtual chip personalized and locked → read back and verified')
     .option('--in-process', 'do not try pcscd + vpcd; talk to the virtual chip directly')
-    .action(async (opts: { inProcess?: boolean }) => {
+    .option('--vpcd-port <port>', 'use only the vpcd reader on this port (35963 or 35964)')
+    .action(async (opts: { inProcess?: boolean; vpcdPort?: string }) => {
       const started = performance.now();
       const step = (text: string): void => {
         process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(2)} s] ${text}\n`);
@@ -89,7 +90,8 @@ export function registerDemo(program: Command): void {
         step(`enrolled sample citizen ${record.id}: ${[...set.files.keys()].join(', ')}, SOD signed`);
 
         const chip = new VirtualChip(blankImage());
-        const link = opts.inProcess === true ? await inProcess(chip) : await linkChip(chip);
+        const port = opts.vpcdPort === undefined ? undefined : Number(opts.vpcdPort);
+        const link = opts.inProcess === true ? await inProcess(chip) : await linkChip(chip, port);
         step(`blank virtual chip connected ${link.how}`);
         try {
           const perso = await personalize(link.transport, personalizationSet(set), { lock: true });
