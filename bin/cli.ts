@@ -4,23 +4,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CancuocError, ParseError, ValidationError } from '../src/lds/errors.js';
-import { EXIT } from './exit-codes.js';
+import { CliError, EXIT } from './exit-codes.js';
 import { registerCommands } from './commands/index.js';
-
-/** A failure the CLI reports with a given exit code. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
 
 function exitCodeOf(e: unknown): number {
   if (e instanceof CliError) return e.exitCode;
   if (e instanceof ParseError || e instanceof ValidationError) return EXIT.badInput;
-  if (e instanceof CancuocError) return (e as CancuocError & { exitCode?: number }).exitCode ?? EXIT.badInput;
+  if (e instanceof CancuocError) return EXIT.badInput;
   if (isNodeIoError(e)) return EXIT.badInput;
   return EXIT.internal;
 }

@@ -10,24 +10,11 @@ import { VirtualChip } from '../../src/card/chip.js';
 import { blankImage, ImageFile, loadImage, saveImage } from '../../src/card/image.js';
 import { connectVpcd, VPCD_DEFAULT_PORT, VpcdError } from '../../src/card/vpcd.js';
 import { hex } from '../../src/lds/bytes.js';
-import { CancuocError } from '../../src/lds/errors.js';
-import { EXIT } from '../exit-codes.js';
-
-/** A failure with the exit code the CLI should use (bin/cli.ts reads `exitCode`). */
-class CardCliError extends CancuocError {
-  constructor(
-    readonly exitCode: number,
-    code: string,
-    message: string,
-    cause?: unknown,
-  ) {
-    super(code, message, {}, cause === undefined ? undefined : { cause });
-  }
-}
+import { CliError, EXIT } from '../exit-codes.js';
 
 function port(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 0xffff) throw new CardCliError(EXIT.badInput, 'CLI_PORT', `--port ${text}: expected 1..65535`);
+  if (!Number.isInteger(n) || n < 1 || n > 0xffff) throw new CliError(EXIT.badInput, 'CLI_PORT', `--port ${text}: expected 1..65535`);
   return n;
 }
 
@@ -41,7 +28,7 @@ export function registerCard(program: Command): void {
     .option('--force', 'replace an existing file')
     .action((opts: { out: string; force?: boolean }) => {
       if (!opts.force && fs.existsSync(opts.out)) {
-        throw new CardCliError(EXIT.badInput, 'CLI_FILE_EXISTS', `${opts.out} exists; use --force to replace it`);
+        throw new CliError(EXIT.badInput, 'CLI_FILE_EXISTS', `${opts.out} exists; use --force to replace it`);
       }
       const image = blankImage();
       saveImage(opts.out, image);
@@ -62,7 +49,7 @@ export function registerCard(program: Command): void {
       try {
         connection = await connectVpcd(chip, { host: opts.host, port: vpcdPort, reconnect: true });
       } catch (e) {
-        if (e instanceof VpcdError) throw new CardCliError(EXIT.noCard, e.code, `${e.message}: is pcscd running with the vpcd driver?`, e);
+        if (e instanceof VpcdError) throw new CliError(EXIT.noCard, e.code, `${e.message}: is pcscd running with the vpcd driver?`, e);
         throw e;
       }
       const state = chip.locked ? 'locked' : 'unlocked';

@@ -9,22 +9,12 @@ import { CancuocError } from '../../src/lds/errors.js';
 import { connect, waitForCard } from '../../src/reader/pcsc.js';
 import { loadDocumentSet, personalize, PersonalizationError } from '../../src/reader/personalize.js';
 import { TransportError } from '../../src/reader/transport.js';
-import { EXIT } from '../exit-codes.js';
+import { CliError, EXIT } from '../exit-codes.js';
 
 interface PersonalizeCliOptions {
   reader?: string;
   lock: boolean;
   wait: string;
-}
-
-/** A failure with the exit code the CLI should use (bin/cli.ts reads `exitCode`). */
-class PersonalizeCliError extends CancuocError {
-  constructor(
-    readonly exitCode: number,
-    cause: CancuocError,
-  ) {
-    super(cause.code, cause.message, {}, { cause });
-  }
 }
 
 const NO_CARD_CODES = new Set(['NO_READER', 'NO_CARD', 'CARD_REMOVED', 'TIMEOUT', 'PCSC_NO_SERVICE', 'PCSC_UNAVAILABLE']);
@@ -53,8 +43,8 @@ export function registerPersonalize(program: Command): void {
           await transport.close();
         }
       } catch (e) {
-        if (e instanceof TransportError && NO_CARD_CODES.has(e.code)) throw new PersonalizeCliError(EXIT.noCard, e);
-        if (e instanceof PersonalizationError) throw new PersonalizeCliError(EXIT.invalid, e);
+        if (e instanceof TransportError && NO_CARD_CODES.has(e.code)) throw new CliError(EXIT.noCard, e.code, e.message, e);
+        if (e instanceof PersonalizationError) throw new CliError(EXIT.invalid, e.code, e.message, e);
         throw e;
       }
     });

@@ -21,7 +21,7 @@ import { openCard, type AccessKey, type CardSession } from '../../src/reader/car
 import { connect, waitForCard, type PcscTransport } from '../../src/reader/pcsc.js';
 import { TransportError } from '../../src/reader/transport.js';
 import { CardAccessError, readCardFiles } from '../../src/reader/verify.js';
-import { EXIT } from '../exit-codes.js';
+import { CliError, EXIT } from '../exit-codes.js';
 
 export interface CardCliOptions {
   reader?: string;
@@ -29,17 +29,6 @@ export interface CardCliOptions {
   mrz?: string;
   id?: string;
   wait: string;
-}
-
-/** A failure with the exit code the CLI should use (bin/cli.ts reads `exitCode`). */
-export class CardCliError extends CancuocError {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-    cause: CancuocError,
-  ) {
-    super(cause.code, message, {}, { cause });
-  }
 }
 
 /** Adds --reader, --can, --mrz, --id and --wait to a command. */
@@ -82,19 +71,19 @@ export async function connectCard(opts: CardCliOptions): Promise<PcscTransport> 
     const card = await waitForCard({ ...(opts.reader && { reader: opts.reader }), timeoutMs: Math.max(1, Math.round(wait * 1000)) });
     return await connect(card.reader, { share: 'exclusive', disposition: 'reset' });
   } catch (e) {
-    throw asCardCliError(e);
+    throw asCliError(e);
   }
 }
 
 /** No card, a lost card and a refused access all exit 3, with one clear line. */
-export function asCardCliError(e: unknown): unknown {
+export function asCliError(e: unknown): unknown {
   if (e instanceof CardAccessError) {
     const why = e.code === 'ACCESS_DENIED' ? 'access denied: wrong CAN or MRZ key' : e.message;
-    return new CardCliError(EXIT.noCard, why, e);
+    return new CliError(EXIT.noCard, e.code, why, e);
   }
   if (e instanceof TransportError) {
     const why = NO_CARD_CODES.has(e.code) ? `no card: ${e.message}` : `card communication failed: ${e.message}`;
-    return new CardCliError(EXIT.noCard, why, e);
+    return new CliError(EXIT.noCard, e.code, why, e);
   }
   return e;
 }
@@ -106,9 +95,9 @@ async function openSession(transport: PcscTransport, access: AccessKey): Promise
   } catch (e) {
     await transport.close().catch(() => undefined);
     if (e instanceof CancuocError && !(e instanceof TransportError)) {
-      throw asCardCliError(new CardAccessError(e.code, `access control failed: ${e.message}`, {}, { cause: e }));
+      throw asCliError(new CardAccessError(e.code, `access control failed: ${e.message}`, {}, { cause: e }));
     }
-    throw asCardCliError(e);
+    throw asCliError(e);
   }
 }
 
@@ -120,7 +109,7 @@ export function registerRead(program: Command): void {
       const session = await openSession(await connectCard(opts), access);
       try {
         const { files, outcomes } = await readCardFiles(session).catch((e: unknown) => {
-          throw asCardCliError(e);
+          throw asCliError(e);
         });
         await mkdir(opts.out, { recursive: true, mode: 0o700 });
         // Personal data: readable by the owner only.

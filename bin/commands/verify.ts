@@ -14,7 +14,7 @@ import { ValidationError } from '../../src/lds/errors.js';
 import { readDocumentDir } from '../../src/reader/document-dir.js';
 import { verificationJson, verifyCard, verifyDump, type VerificationReport, type VerificationVerdict } from '../../src/reader/verify.js';
 import { EXIT } from '../exit-codes.js';
-import { accessFromOptions, asCardCliError, cardOptions, connectCard, type CardCliOptions } from './read.js';
+import { accessFromOptions, asCliError, cardOptions, connectCard, type CardCliOptions } from './read.js';
 import { loadTrust } from './trust.js';
 
 interface VerifyCliOptions extends CardCliOptions {
@@ -51,7 +51,7 @@ export function registerVerify(program: Command): void {
         const { access } = accessFromOptions(opts);
         const transport = await connectCard(opts);
         report = await verifyCard(transport, { trust: store, at, access }).catch((e: unknown) => {
-          throw asCardCliError(e);
+          throw asCliError(e);
         });
       }
       const face = await saveFace(report, opts.face, opts.json === true);
