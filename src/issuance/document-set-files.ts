@@ -8,20 +8,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { resolvePassphrase, writeFileAtomic } from '../crypto/keystore.js';
-import type { DocumentSet as PersonalizationSet } from '../reader/personalize.js';
+import type { DocumentSetManifest, DocumentSet as PersonalizationSet } from '../reader/personalize.js';
 import type { DocumentSet } from './document-set.js';
 
 export const MANIFEST_VERSION = 1 as const;
 
-export interface DocumentSetManifest {
-  readonly version: number;
-  readonly documentNumber: string;
-  readonly dateOfBirth: string;
-  readonly dateOfExpiry: string;
-  readonly can: string;
-  readonly files: Readonly<Record<string, string>>;
-  readonly keys: { readonly aa: string; readonly ca: string; readonly encrypted: boolean };
-}
+export type { DocumentSetManifest };
 
 export interface WriteOptions {
   readonly insecurePlainKeys?: boolean;

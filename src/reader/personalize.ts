@@ -39,7 +39,8 @@ export interface DocumentSetManifest {
   readonly can: string;
   /** LDS file name (COM, CardAccess, DG1…, SOD) → file name inside the set. */
   readonly files: Readonly<Record<string, string>>;
-  readonly keys: { readonly aa: string; readonly ca: string };
+  /** `encrypted`: the key files are PKCS#8 encrypted with a passphrase (absent = look at the PEM). */
+  readonly keys: { readonly aa: string; readonly ca: string; readonly encrypted?: boolean };
   readonly caKeyId?: number;
 }
 
