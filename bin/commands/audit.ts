@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { verifyAuditLog } from '../../src/issuance/audit-log.js';
-import { CancuocError } from '../../src/lds/errors.js';
-import { EXIT } from '../exit-codes.js';
+import { CliError, EXIT } from '../exit-codes.js';
 import { withRegistry } from './registry.js';
 
 /** `cancuoc audit verify`: the hash chain of the registry's audit log and its agreement with the cards. */
@@ -21,6 +20,6 @@ export function registerAudit(program: Command): void {
     });
 }
 
-function broken(code: string, message: string): CancuocError {
-  return Object.assign(new CancuocError(code, message), { exitCode: EXIT.invalid });
+function broken(code: string, message: string): CliError {
+  return new CliError(EXIT.invalid, code, message);
 }
