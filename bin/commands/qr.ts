@@ -11,8 +11,11 @@ import { parseCccdText } from '../../src/qr/cccd-text.js';
 import { decodeQrImage } from '../../src/qr/decode-image.js';
 import { decodeVds, verifyVds, type TrustDecision, type VdsSeal } from '../../src/qr/vds.js';
 import { decodeVdsFeatures, isCccdSeal, readCccdSeal } from '../../src/qr/vds-profile.js';
+import { crossCheckQr, type QrChipCheck, type QrFields } from '../../src/reader/qr-check.js';
 import { isSignedBy, parseCertificate, type TrustStore } from '../../src/reader/trust-store.js';
+import { verifyCard, type VerificationReport } from '../../src/reader/verify.js';
 import { EXIT } from '../exit-codes.js';
+import { accessFromOptions, asCliError, cardOptions, connectCard, type CardCliOptions } from './read.js';
 import { loadTrust } from './trust.js';
 
 interface MakeOptions {
@@ -23,9 +26,10 @@ interface MakeOptions {
   out: string;
 }
 
-interface VerifyOptions {
+interface VerifyOptions extends Partial<CardCliOptions> {
   trust?: string[];
   json?: boolean;
+  card?: boolean;
 }
 
 type Verdict = 'VALID' | 'INVALID' | 'UNTRUSTED' | 'UNSIGNED' | 'UNREADABLE';
@@ -36,6 +40,8 @@ interface CodeReport {
   readonly code: string;
   readonly reason: string;
   readonly fields?: Readonly<Record<string, unknown>>;
+  /** With --card: each QR field against the verified chip's DG13. */
+  readonly chip?: { readonly verdict: string; readonly checks: readonly QrChipCheck[] };
 }
 
 interface ImageReport {
@@ -79,15 +85,18 @@ export function registerQr(program: Command): void {
       process.stdout.write(`${opts.seal === true ? 'VDS seal' : 'plain CCCD text'} (${payload.length} bytes) written to ${opts.out}\n`);
     });
 
-  qr.command('verify')
-    .description('decode QR codes in images, parse them and verify seals')
+  const verify = qr
+    .command('verify')
+    .description('decode QR codes in images, parse them and verify seals; with --card, check them against the chip')
     .argument('<image...>', 'photos or scans (PNG, JPEG, …)')
     .option('--trust <path...>', 'CSCA certificates, seal-signer certificates, master lists, CRLs, or directories of them')
     .option('--json', 'machine-readable output')
-    .action(async (images: string[], opts: VerifyOptions) => {
+    .option('--card', 'also verify the card on the reader (needs --trust and --can/--mrz/--id) and compare every QR field with its DG13');
+  cardOptions(verify, false).action(async (images: string[], opts: VerifyOptions) => {
       const trust = opts.trust === undefined ? undefined : (await loadTrust(opts.trust)).store;
+      const chip = opts.card === true ? await verifyChip(opts, trust) : undefined;
       const reports: ImageReport[] = [];
-      for (const image of images) reports.push(await verifyImage(image, trust));
+      for (const image of images) reports.push(withChip(await verifyImage(image, trust), chip));
       const verdicts = reports.flatMap((r) => (r.codes.length === 0 ? ['UNREADABLE' as Verdict] : r.codes.map((c) => c.verdict)));
       const worst = PRECEDENCE.find((p) => verdicts.includes(p.verdict)) ?? PRECEDENCE[1]!;
       if (opts.json === true) {
@@ -97,6 +106,41 @@ export function registerQr(program: Command): void {
       }
       process.exitCode = worst.exit;
     });
+}
+
+/** The chip on the reader, fully verified (PA, AA, CA, consistency): its DG13 is what the QR must say. */
+async function verifyChip(opts: VerifyOptions, trust: TrustStore | undefined): Promise<VerificationReport> {
+  if (trust === undefined) throw new ValidationError('CLI_QR_CARD', '--card needs --trust to verify the chip', { field: '--trust' });
+  const { access } = accessFromOptions(opts as CardCliOptions);
+  const transport = await connectCard({ wait: '5', ...opts } as CardCliOptions);
+  try {
+    return await verifyCard(transport, { trust, access });
+  } catch (e) {
+    throw asCliError(e);
+  } finally {
+    await transport.close();
+  }
+}
+
+/**
+ * A QR backed by the chip: every field must equal DG13 of a chip that verified VALID. The plain
+ * text, unsigned by itself, becomes VALID that way; any disagreement makes it INVALID.
+ */
+function withChip(report: ImageReport, chip: VerificationReport | undefined): ImageReport {
+  if (chip === undefined) return report;
+  const codes = report.codes.map((c): CodeReport => {
+    if (c.fields === undefined) return c;
+    const checks = crossCheckQr(c.fields as QrFields, chip.personal ?? {});
+    const mismatch = checks.find((k) => !k.match);
+    const base = { ...c, chip: { verdict: chip.verdict, checks } };
+    if (mismatch !== undefined) {
+      return { ...base, verdict: 'INVALID', code: 'QR_CHIP_MISMATCH', reason: `${mismatch.field} on the QR (${mismatch.qr ?? 'empty'}) differs from the chip (${mismatch.chip ?? 'empty'})` };
+    }
+    if (chip.verdict !== 'VALID') return { ...base, verdict: chip.verdict, code: 'CHIP_NOT_VALID', reason: `the chip verified ${chip.verdict}: ${c.reason}` };
+    if (c.verdict === 'UNSIGNED') return { ...base, verdict: 'VALID', code: 'QR_MATCHES_CHIP', reason: `unsigned, but all ${checks.length} fields agree with the verified chip` };
+    return base;
+  });
+  return Object.freeze({ ...report, codes });
 }
 
 async function sealOf(record: ReturnType<typeof parseCitizenRecord>, dir: string): Promise<Uint8Array> {
@@ -181,6 +225,10 @@ function printReports(reports: readonly ImageReport[], verdict: Verdict): void {
     for (const c of r.codes) {
       out.push(`  ${c.kind === 'cccd-text' ? 'plain CCCD text' : c.kind === 'vds' ? 'VDS seal' : 'unknown QR'}: ${c.verdict} (${c.code}) ${c.reason}`);
       for (const [k, v] of Object.entries(c.fields ?? {})) out.push(`    ${k.padEnd(22)} ${Array.isArray(v) ? v.join('|') : String(v)}`);
+      if (c.chip !== undefined) {
+        const bad = c.chip.checks.filter((k) => !k.match);
+        out.push(`  chip (${c.chip.verdict}): ${bad.length === 0 ? `all ${c.chip.checks.length} QR fields agree with DG13` : bad.map((k) => `${k.field} differs`).join(', ')}`);
+      }
     }
   }
   out.push(`VERDICT: ${verdict === 'UNSIGNED' ? 'UNTRUSTED (unsigned)' : verdict === 'UNREADABLE' ? 'BAD INPUT' : verdict}`);
