@@ -7,6 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../bin/commands/package-root.js';
 import { runEnrollBench } from './enroll.js';
+import { runLineBench } from './line.js';
+import { runQrBench } from './qr.js';
 import { runReadBench } from './read.js';
 import { runSodBench } from './sod.js';
 import { runVerifyBench } from './verify.js';
@@ -14,8 +16,10 @@ import { runVerifyBench } from './verify.js';
 const BENCHES: readonly { name: string; run: () => Promise<Record<string, number>> }[] = [
   { name: 'sod', run: runSodBench },
   { name: 'read', run: runReadBench },
+  { name: 'qr', run: runQrBench },
   { name: 'enroll', run: runEnrollBench },
   { name: 'verify', run: runVerifyBench },
+  { name: 'line', run: runLineBench },
 ];
 
 /** 1 when delayed ACKs are off on loopback (scripts/loopback-quickack.sh): vpcd then costs ~0.5 ms per APDU, not ~45. */

@@ -3,9 +3,12 @@
  * [--port N] [--host H]` puts the virtual chip (src/card/chip.ts) in the vsmartcard vpcd reader
  * of pcscd ("Virtual PCD 00 00" on port 35963), saving the image as it is personalized.
  * SIGINT / SIGTERM close the vpcd connection — pcscd sees the card removed — save, and exit 0.
+ * `card serve --hopper DIR [--cards N]` feeds blank cards one after another (src/card/hopper.ts).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { CardHopper } from '../../src/card/hopper.js';
 import { VirtualChip } from '../../src/card/chip.js';
 import { blankImage, ImageFile, loadImage, saveImage } from '../../src/card/image.js';
 import { connectVpcd, VPCD_DEFAULT_PORT, VpcdError } from '../../src/card/vpcd.js';
@@ -38,12 +41,20 @@ export function registerCard(program: Command): void {
   card
     .command('serve')
     .description('connect the card to the vpcd reader driver of pcscd until Ctrl-C')
-    .requiredOption('--image <file>', 'card image made by `cancuoc card new`')
+    .option('--image <file>', 'card image made by `cancuoc card new`')
+    .option('--hopper <dir>', 'a card feeder: blank cards one after another; a locked card the terminal released is ejected (src/card/hopper.ts)')
+    .option('--cards <n>', 'with --hopper: stop after ejecting this many cards')
     .option('--port <n>', 'vpcd port (35963 = "Virtual PCD 00 00")', String(VPCD_DEFAULT_PORT))
     .option('--host <h>', 'host where pcscd runs', '127.0.0.1')
-    .action(async (opts: { image: string; port: string; host: string }) => {
-      const store = new ImageFile(opts.image, { onError: (e) => process.stderr.write(`cancuoc: saving the card image failed: ${String(e)}\n`) });
-      const chip = new VirtualChip(loadImage(opts.image), { persistence: store });
+    .action(async (opts: { image?: string; hopper?: string; cards?: string; port: string; host: string }) => {
+      if ((opts.image === undefined) === (opts.hopper === undefined)) {
+        throw new CliError(EXIT.badInput, 'CLI_CARD_SOURCE', 'give exactly one of --image and --hopper');
+      }
+      if (opts.hopper !== undefined) return serveHopper(opts.hopper, opts.cards, opts.host, port(opts.port));
+      if (opts.cards !== undefined) throw new CliError(EXIT.badInput, 'CLI_CARDS', '--cards goes with --hopper');
+      const image = opts.image!;
+      const store = new ImageFile(image, { onError: (e) => process.stderr.write(`cancuoc: saving the card image failed: ${String(e)}\n`) });
+      const chip = new VirtualChip(loadImage(image), { persistence: store });
       const vpcdPort = port(opts.port);
       let connection;
       try {
@@ -63,4 +74,34 @@ export function registerCard(program: Command): void {
       store.flush();
       process.stdout.write('card removed, image saved\n');
     });
+}
+
+/** `card serve --hopper DIR [--cards N]`: one line per card in and out; exits 0 when done or on SIGINT / SIGTERM. */
+async function serveHopper(dir: string, cards: string | undefined, host: string, vpcdPort: number): Promise<void> {
+  const limit = cards === undefined ? undefined : Number(cards);
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) throw new CliError(EXIT.badInput, 'CLI_CARDS', `--cards ${cards}: expected a positive whole number`);
+  let hopper: CardHopper;
+  try {
+    hopper = await CardHopper.start({
+      dir,
+      host,
+      port: vpcdPort,
+      ...(limit === undefined ? {} : { cards: limit }),
+      onEvent: (e) => process.stdout.write(`${e.kind} ${path.basename(e.file)} (card ${e.serial})${e.kind === 'ejected' ? `, ${e.ejected} ejected` : ''}\n`),
+      onError: (e) => process.stderr.write(`cancuoc: hopper: ${e instanceof Error ? e.message : String(e)}\n`),
+    });
+  } catch (e) {
+    if (e instanceof VpcdError) throw new CliError(EXIT.noCard, e.code, `${e.message}: is pcscd running with the vpcd driver?`, e);
+    throw e;
+  }
+  const stop = (): void => void hopper.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await hopper.done;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  process.stdout.write(`hopper stopped: ${hopper.ejected} card(s) ejected, images in ${dir}\n`);
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAudit } from './audit.js';
+import { registerBatch } from './batch.js';
 import { registerCard } from './card.js';
 import { registerDemo } from './demo.js';
 import { registerEnroll } from './enroll.js';
@@ -20,6 +21,7 @@ export function registerCommands(program: Command): void {
   registerDemo(program);
   registerRegistry(program);
   registerAudit(program);
+  registerBatch(program);
   registerPersonalize(program);
   registerCard(program);
   registerRead(program);

@@ -1,8 +1,9 @@
 /**
- * The enrollment queue file of the production line (docs/queue.md): JSON Lines, or CSV with the
- * same columns. Each entry becomes one registry queue record — the citizen record itself (not its
- * path, so the registry keeps what was enrolled) with absolute paths to the photo and fingers —
- * which the line enrolls when it reaches it, again after a crash.
+ * The enrollment queue of the production line (docs/queue.md): reading the queue file (JSON
+ * Lines, or CSV with the same columns) and enrolling an entry. Each entry becomes one registry
+ * queue record — the citizen record itself (not its path, so the registry keeps what was
+ * enrolled) with absolute paths to the photo and fingers — which the line enrolls when it
+ * reaches it, and again after a crash.
  *
  * CSV (RFC 4180 quoting): a header row naming the columns `record,photo,fingers,faceBox,grayscale`
  * (the last three optional); `fingers` holds up to two paths separated by `;`, `faceBox` four
@@ -10,8 +11,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import type { Signer } from '../crypto/signer.js';
 import { ValidationError } from '../lds/errors.js';
 import { parseCitizenRecord, type CitizenRecord } from './citizen.js';
+import { enroll, type Enrollment } from './enroll.js';
 import type { FaceBox } from './portrait.js';
 
 /** One record of the line's queue, as stored in the registry (JSON). */
@@ -192,3 +195,26 @@ async function toEntry(raw: RawEntry, line: number, cwd: string): Promise<QueueE
   });
 }
 
+
+/** The signers an enrollment needs: the Document Signer, and the seal signer for the VDS. */
+export interface LineSigners {
+  readonly dsSigner: Signer;
+  readonly dsCertificate: Uint8Array;
+  readonly sealSigner?: Signer;
+  readonly sealCertificate?: Uint8Array;
+}
+
+/** Enrolls a queue record as stored in the registry: reads its photo and fingers, then `enroll`. */
+export async function enrollQueueEntry(stored: unknown, signers: LineSigners, photoBudget?: number): Promise<Enrollment> {
+  const entry = queueEntryOf(stored);
+  const [photo, ...fingers] = await Promise.all([entry.photo, ...entry.fingers].map(async (f) => new Uint8Array(await readFile(f))));
+  return enroll({
+    record: entry.record,
+    photo: photo!,
+    fingers,
+    ...(entry.faceBox === undefined ? {} : { faceBox: entry.faceBox }),
+    grayscale: entry.grayscale === true,
+    ...(photoBudget === undefined ? {} : { photoBudget }),
+    ...signers,
+  });
+}

@@ -4,7 +4,7 @@
  * private RGBA copy of the frame and the frame scanned again.
  */
 import jsQRModule from 'jsqr';
-import { boxOf, fillBox, type EngineHit, type LumaFrame, type QrEngine, type ScanOptions } from './qr-engine.js';
+import { boxOf, checkFrame, fillBox, type EngineHit, type LumaFrame, type QrEngine, type ScanOptions } from './qr-engine.js';
 
 // jsqr is CommonJS whose module.exports.default is the decoder (NodeNext default import = module.exports)
 const jsQR = jsQRModule.default;
@@ -17,7 +17,7 @@ function rgbaOf(frame: LumaFrame): Uint8ClampedArray {
 }
 
 async function scan(frame: LumaFrame, options: ScanOptions): Promise<readonly EngineHit[]> {
-  const rgba = rgbaOf(frame);
+  const rgba = rgbaOf(checkFrame(frame));
   const hits: EngineHit[] = [];
   // jsQR sometimes "finds" an empty code in noise: blanked, not reported, and a few extra tries allowed
   for (let tries = 0; hits.length < options.maxCodes && tries < options.maxCodes + 4; tries++) {

@@ -19,7 +19,7 @@ import {
   type ZXingReadResult,
 } from 'zxing-wasm/reader';
 import { CancuocError } from '../lds/errors.js';
-import type { EngineHit, LumaFrame, Point, QrEngine, ScanOptions } from './qr-engine.js';
+import { checkFrame, type EngineHit, type LumaFrame, type Point, type QrEngine, type ScanOptions } from './qr-engine.js';
 
 /** The Emscripten heap calls used here (typed by @types/emscripten, which tsconfig does not load). */
 interface ReaderModule extends ZXingReaderModule {
@@ -76,6 +76,7 @@ function hitOf(r: ZXingReadResult): EngineHit {
 }
 
 async function scan(frame: LumaFrame, options: ScanOptions): Promise<readonly EngineHit[]> {
+  checkFrame(frame);
   const zx = await zxingModule();
   const ptr = zx._malloc(frame.data.length);
   if (ptr === 0) throw new CancuocError('QR_ENGINE_FAILED', `zxing-wasm cannot allocate ${frame.data.length} bytes`, {});

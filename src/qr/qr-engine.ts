@@ -44,6 +44,16 @@ export interface QrEngine {
   scan(frame: LumaFrame, options: ScanOptions): Promise<readonly EngineHit[]>;
 }
 
+/** Argument check shared by the engines: a frame whose buffer does not match its size is misuse. */
+export function checkFrame(frame: LumaFrame): LumaFrame {
+  if (!(frame?.data instanceof Uint8Array)) throw new TypeError('"frame.data" expected a Uint8Array');
+  const { width, height } = frame;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || frame.data.length !== width * height) {
+    throw new RangeError(`"frame" expected ${String(width)}×${String(height)} = data.length luminance bytes, got ${frame.data.length}`);
+  }
+  return frame;
+}
+
 /** A bounding box in pixels, x1/y1 exclusive. */
 export interface Box {
   readonly x0: number;

@@ -1,5 +1,5 @@
 /**
- * QR decoding (ISO/IEC 18004 via jsQR) from photo-like 1280×720 frames made with sharp: blur,
+ * QR decoding (ISO/IEC 18004, zxing-wasm then jsQR) from photo-like 1280×720 frames made with sharp: blur,
  * rotation up to 30°, shear/perspective, low contrast, noise, JPEG quality 20, a small code in
  * a large frame. The expected bytes are the payloads we put in; no timing is asserted.
  */

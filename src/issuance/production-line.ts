@@ -1,0 +1,459 @@
+/**
+ * The production line (issue 5 §2): for each queued citizen, enroll, wait for a blank card,
+ * personalize it, read it back, verify it (PA against the CSCA, AA, CA), lock it and record it
+ * issued — one card at a time in one reader, with the registry (registry.ts) as the only memory.
+ *
+ * The order is what makes a `kill -9` at any instant recoverable (docs/registry.md, "The line
+ * after a crash"): the registry says `personalizing` before the first write, `written` once the
+ * files read back, `verified` before the lock is sent; the lock, then `issued`. A card is only
+ * released (powered off, which a hopper takes as "eject") after its registry entry is final.
+ *
+ * Cards are told apart by the chip serial in EF.ATR/INFO (ISO/IEC 7816-4 (2020) §12.7.1,
+ * DO'46' pre-issuing data; docs/perso.md) and whether they are locked (JMRTD life cycle: after
+ * PUT DATA DE AD a plain SELECT of EF.COM answers 6982). An unlocked card is blank enough: JMRTD
+ * personalization may write over an unlocked card. A locked card is only used when it is the
+ * card the current record was being issued on.
+ */
+import { createHash } from 'node:crypto';
+import { commandApdu, decodeResponseApdu, encodeCommandApdu, INS, swHex } from '../lds/apdu.js';
+import { equalBytes, hex } from '../lds/bytes.js';
+import { canFromId } from '../lds/cccd-id.js';
+import { CancuocError, ParseError } from '../lds/errors.js';
+import { fileByName } from '../lds/files.js';
+import { readTlvList } from '../lds/tlv.js';
+import { LDS1_AID, openCard } from '../reader/card-session.js';
+import { LOCK_COMMAND, personalize, PersonalizationError } from '../reader/personalize.js';
+import { selectEf } from '../reader/read-file.js';
+import { plainExchange } from '../reader/secure-transport.js';
+import { TransportError, type Transport } from '../reader/transport.js';
+import type { TrustStore } from '../reader/trust-store.js';
+import { verifyCard } from '../reader/verify.js';
+import { connect, ReaderWatch } from '../reader/pcsc.js';
+import { personalizationSet } from './document-set-files.js';
+import type { Enrollment } from './enroll.js';
+import { enrollQueueEntry, type LineSigners } from './queue-file.js';
+import type { LineItem, Registry } from './registry.js';
+
+/** Where the line's cards come and go: a PC/SC reader (openPcscStation) or a test double. */
+export interface CardStation {
+  readonly name: string;
+  /** Resolves when a card is in the reader, at once if one already is. */
+  waitForCard(timeoutMs: number): Promise<void>;
+  /** Connects to the card; closing the transport releases it (PC/SC: powers it off). */
+  connect(): Promise<Transport>;
+  /** Resolves on the next removal after this call (at once if no card is present); call it before releasing. */
+  nextRemoval(timeoutMs: number): Promise<void>;
+}
+
+export type LineStage = 'enroll' | 'wait-card' | 'probe' | 'personalize' | 'verify' | 'lock-issue' | 'release';
+
+export interface LineCardResult {
+  readonly idNumber: string;
+  readonly cardId: number;
+  readonly status: 'issued' | 'set-aside';
+  readonly documentNumber?: string;
+  readonly chipSerial?: string;
+  readonly reason?: string;
+  /** The record was left on the line by an earlier, interrupted run. */
+  readonly resumed: boolean;
+  readonly ms: number;
+}
+
+export interface LineSummary {
+  readonly batchId: number;
+  readonly issued: number;
+  readonly setAside: number;
+  /** Locked cards found in the reader that were not blank (sent out). */
+  readonly rejectedCards: number;
+  readonly elapsedMs: number;
+  /** Milliseconds spent in each stage, summed over the cards (enroll: waiting for it only). */
+  readonly stages: Readonly<Record<LineStage, number>>;
+}
+
+export interface ProductionLineOptions {
+  readonly registry: Registry;
+  readonly station: CardStation;
+  readonly signers: LineSigners;
+  /** Trust for passive authentication: at least the PKI's CSCA. */
+  readonly trust: TrustStore;
+  /** Records to finish in this run (issued or set aside); default all. */
+  readonly limit?: number;
+  readonly photoBudget?: number;
+  readonly label?: string;
+  /** How long to wait for a card to come or go; default 10 minutes. */
+  readonly cardTimeoutMs?: number;
+  /** Consecutive failed cards before the line stops for an operator; default 3. */
+  readonly maxFailures?: number;
+  /** Attempts per record before it waits for an operator (set aside without retry); default 3. */
+  readonly maxAttempts?: number;
+  readonly onCard?: (result: LineCardResult) => void;
+  /** Checked between cards: stop cleanly after the card in hand. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A PC/SC reader as a station: card-inserted / card-removed events of ReaderWatch, and an
+ * exclusive connection that powers the card off when closed (SCARD_UNPOWER_CARD): the release
+ * a hopper waits for. An operator at a real reader sees the same: take the card out when told.
+ */
+export async function openPcscStation(reader: string): Promise<CardStation & { close(): Promise<void> }> {
+  const watch = await ReaderWatch.open(reader, { timeoutMs: 5000 });
+  return Object.freeze({
+    name: reader,
+    waitForCard: (timeoutMs: number) => watch.waitForCard(timeoutMs).then(() => undefined),
+    connect: () => connect(reader, { share: 'exclusive', disposition: 'unpower', timeoutMs: 5000 }),
+    nextRemoval: (timeoutMs: number) => {
+      if (!watch.present) return Promise.resolve();
+      // The event, not the state: a swap between two polls shows as removed + inserted.
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          off();
+          reject(new TransportError('TIMEOUT', `the card stays in "${reader}" after ${timeoutMs} ms`, { step: 'wait-for-removal' }));
+        }, timeoutMs);
+        const off = watch.on('card-removed', () => {
+          clearTimeout(timer);
+          off();
+          resolve();
+        });
+      });
+    },
+    close: () => watch.close(),
+  });
+}
+
+/** The line stopped: LINE_HALTED (cards keep failing), LINE_NO_CARD (nothing came in time). */
+export class LineError extends CancuocError {}
+
+// ---------------------------------------------------------------------------------------------
+// The chip in the reader
+
+export interface ChipProbe {
+  /** Upper-case hex of DO'46' in EF.ATR/INFO. */
+  readonly serial: string;
+  readonly locked: boolean;
+}
+
+/** ISO/IEC 7816-4 §12.7.1: EF.ATR/INFO, read in the clear (it is public before and after the lock). */
+const FID_ATR_INFO = 0x2f01;
+const TAG_PRE_ISSUING = 0x46;
+const INS_PUT_DATA = 0xda;
+
+/** Reads the chip serial and the life-cycle state, in the clear. */
+export async function probeChip(transport: Transport): Promise<ChipProbe> {
+  const exchange = plainExchange(transport);
+  const select = await exchange(selectEf(FID_ATR_INFO));
+  const read = select.sw === 0x9000 ? await exchange(commandApdu({ cla: 0, ins: INS.READ_BINARY, p1: 0, p2: 0, ne: 256 })) : select;
+  if (read.sw !== 0x9000 && read.sw !== 0x6282) {
+    throw new ParseError('CHIP_SERIAL_MISSING', `EF.ATR/INFO cannot be read (${swHex(read.sw)})`, { file: 'ATR/INFO', sw: read.sw });
+  }
+  const serial = readTlvList(read.data, 'lenient').find((d) => d.tag === TAG_PRE_ISSUING)?.value;
+  if (serial === undefined || serial.length === 0 || serial.length > 32) {
+    throw new ParseError('CHIP_SERIAL_MISSING', "EF.ATR/INFO has no DO'46' chip serial", { file: 'ATR/INFO', tag: TAG_PRE_ISSUING });
+  }
+  const app = await exchange(commandApdu({ cla: 0, ins: INS.SELECT, p1: 4, p2: 0x0c, data: LDS1_AID }));
+  const com = app.sw === 0x9000 ? (await exchange(selectEf(fileByName('COM')!.fid))).sw : app.sw;
+  // Unlocked: EF.COM selects (9000) or is not written yet (6A82). Locked: 6982 without a session —
+  // unless the card was locked empty, so ask the life cycle too: after the lock every PUT DATA
+  // answers 6985; before it, one with P1-P2 0000 is refused as unknown (6A86) and changes nothing.
+  if (com !== 0x9000 && com !== 0x6a82 && com !== 0x6982) {
+    throw new ParseError('CHIP_STATE_UNKNOWN', `the chip answered ${swHex(com)} to SELECT EF.COM`, { file: 'COM', sw: com });
+  }
+  const locked = com === 0x6982 || (await exchange(commandApdu({ cla: 0, ins: INS_PUT_DATA, p1: 0, p2: 0 }))).sw === 0x6985;
+  return Object.freeze({ serial: hex(serial).toUpperCase(), locked });
+}
+
+/** SHA-256 of EF.SOD, the registry's fingerprint of what a card holds. */
+export function sodHash(sod: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(sod).digest());
+}
+
+/** Checks of verify.ts whose failure is the chip's (reading, AA, CA), not the document's. */
+const CHIP_CHECKS: ReadonlySet<string> = new Set(['read', 'aa', 'ca']);
+
+/** The transport without close(): sessions opened on it must not release the card. */
+function held(transport: Transport): Transport {
+  return {
+    transmit: (apdu) => transport.transmit(apdu),
+    get maxCommandLength() {
+      return transport.maxCommandLength;
+    },
+    close: async () => undefined,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The line
+
+/** What to do with one record and the card in the reader. */
+type Move =
+  | { readonly kind: 'personalize' }
+  | { readonly kind: 'complete' }
+  | { readonly kind: 'reject-card'; readonly reason: string }
+  | { readonly kind: 'abandon'; readonly reason: string };
+
+/**
+ * The decision table of docs/registry.md: the record's last recorded state against the card
+ * that is in the reader.
+ */
+export function decide(item: Pick<LineItem, 'status' | 'chipSerial'>, chip: ChipProbe): Move {
+  const same = item.chipSerial === chip.serial;
+  if (item.status === 'verified') {
+    if (same) return { kind: 'complete' };
+    // Its card left the reader before the registry heard of the lock: it may be locked.
+    return { kind: 'abandon', reason: `card ${item.chipSerial ?? '?'} left the reader before it was recorded issued; find it and destroy it if locked` };
+  }
+  if (chip.locked) {
+    return same
+      ? { kind: 'abandon', reason: `card ${chip.serial} is locked but was never verified` }
+      : { kind: 'reject-card', reason: `card ${chip.serial} is locked: not blank` };
+  }
+  return { kind: 'personalize' };
+}
+
+/** The record in hand, as last recorded: every registry transition replaces `item`. */
+interface Hand {
+  item: LineItem;
+}
+
+type Outcome = { readonly kind: 'issued' } | { readonly kind: 'set-aside'; readonly reason: string };
+
+class ProductionLine {
+  readonly #o: ProductionLineOptions;
+  readonly #timeout: number;
+  readonly #stages: Record<LineStage, number> = { enroll: 0, 'wait-card': 0, probe: 0, personalize: 0, verify: 0, 'lock-issue': 0, release: 0 };
+  readonly #enrollments = new Map<number, Promise<Enrollment>>();
+  #failures = 0;
+  #lastFailure = '';
+  #issued = 0;
+  #setAside = 0;
+  #rejected = 0;
+
+  constructor(options: ProductionLineOptions) {
+    this.#o = options;
+    this.#timeout = options.cardTimeoutMs ?? 600_000;
+  }
+
+  async run(): Promise<LineSummary> {
+    const started = performance.now();
+    const { registry } = this.#o;
+    const limit = this.#o.limit ?? Infinity;
+    const batch = registry.startBatch(this.#o.label);
+    let done = 0;
+    let item = limit > 0 ? registry.claimNext(batch.id) : undefined;
+    while (item !== undefined && !this.#stopped()) {
+      const current = item;
+      // Pipelining: the next record is claimed and enrolled while this card is made.
+      item = done + 1 < limit && !this.#stopped() ? registry.claimNext(batch.id) : undefined;
+      if (item !== undefined && item.status !== 'verified') this.#enrollment(item);
+      const result = await this.#process(current);
+      done++;
+      this.#o.onCard?.(result);
+      this.#haltIfFailing();
+    }
+    registry.finishBatch(batch.id);
+    return Object.freeze({
+      batchId: batch.id,
+      issued: this.#issued,
+      setAside: this.#setAside,
+      rejectedCards: this.#rejected,
+      elapsedMs: performance.now() - started,
+      stages: Object.freeze({ ...this.#stages }),
+    });
+  }
+
+  #stopped(): boolean {
+    return this.#o.signal?.aborted === true;
+  }
+
+  async #timed<T>(stage: LineStage, run: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await run();
+    } finally {
+      this.#stages[stage] += performance.now() - start;
+    }
+  }
+
+  /** The enrollment of a record, started once (a resumed verified card needs none). */
+  #enrollment(item: LineItem): Promise<Enrollment> {
+    let e = this.#enrollments.get(item.cardId);
+    if (e === undefined) {
+      e = enrollQueueEntry(item.record, this.#o.signers, this.#o.photoBudget);
+      e.catch(() => undefined); // awaited later; a failure then sets the record aside
+      this.#enrollments.set(item.cardId, e);
+    }
+    return e;
+  }
+
+  /** One record, from its recorded state to issued or set aside. */
+  async #process(start: LineItem): Promise<LineCardResult> {
+    const began = performance.now();
+    const hand: Hand = { item: start };
+    const result = (status: LineCardResult['status'], extra: Partial<LineCardResult>): LineCardResult => {
+      this.#enrollments.delete(start.cardId);
+      if (status === 'issued') this.#issued++;
+      else this.#setAside++;
+      const ms = performance.now() - began;
+      return Object.freeze({ idNumber: start.idNumber, cardId: start.cardId, status, resumed: start.resumed, ms, ...extra });
+    };
+    for (;;) {
+      await this.#timed('wait-card', () => this.#waitForCard());
+      const transport = await this.#o.station.connect();
+      // A locked card leaves the reader when released; wait for that before the next card.
+      let removal: Promise<void> | undefined;
+      try {
+        const chip = await this.#timed('probe', () => probeChip(transport));
+        const move = decide(hand.item, chip);
+        if (move.kind === 'reject-card') {
+          this.#rejected++;
+          this.#o.registry.logEvent('line.card-rejected', null, { chipSerial: chip.serial, reason: move.reason });
+          removal = this.#o.station.nextRemoval(this.#timeout);
+          continue;
+        }
+        if (move.kind === 'abandon') {
+          const own = hand.item.chipSerial === chip.serial;
+          hand.item = this.#o.registry.setAside(hand.item, move.reason);
+          if (own && chip.locked) removal = this.#o.station.nextRemoval(this.#timeout);
+          return result('set-aside', { reason: move.reason, ...(own ? { chipSerial: chip.serial } : {}) });
+        }
+        const outcome = move.kind === 'complete' ? await this.#complete(transport, hand, chip) : await this.#personalize(transport, hand, chip);
+        if (chip.locked || outcome.kind === 'issued') removal = this.#o.station.nextRemoval(this.#timeout);
+        if (outcome.kind === 'issued') {
+          this.#failures = 0;
+          return result('issued', { documentNumber: hand.item.documentNumber!, chipSerial: chip.serial });
+        }
+        this.#failed(`card ${chip.serial}: ${outcome.reason}`);
+        return result('set-aside', { reason: outcome.reason, chipSerial: chip.serial });
+      } catch (e) {
+        // The card left mid-way: go on with whatever card comes; the recorded state decides.
+        if (!(e instanceof TransportError) || (e.code !== 'CARD_REMOVED' && e.code !== 'NO_CARD')) throw e;
+        this.#failed(`the card left the reader (${e.code})`);
+        this.#haltIfFailing();
+      } finally {
+        await this.#timed('release', async () => {
+          await transport.close();
+          await removal;
+        });
+      }
+    }
+  }
+
+  async #waitForCard(): Promise<void> {
+    try {
+      await this.#o.station.waitForCard(this.#timeout);
+    } catch (e) {
+      if (e instanceof TransportError && e.code === 'TIMEOUT') {
+        throw new LineError('LINE_NO_CARD', `no card in ${this.#o.station.name} within ${Math.round(this.#timeout / 1000)} s`, { step: 'wait-for-card' }, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  #failed(what: string): void {
+    this.#failures++;
+    this.#lastFailure = what;
+  }
+
+  #haltIfFailing(): void {
+    if (this.#failures >= (this.#o.maxFailures ?? 3)) {
+      throw new LineError('LINE_HALTED', `${this.#failures} cards in a row failed (last: ${this.#lastFailure}); the line stops for an operator`, { step: 'line' });
+    }
+  }
+
+  #setAsideFor(hand: Hand, reason: string, retry: boolean): Outcome {
+    const again = retry && hand.item.attempt < (this.#o.maxAttempts ?? 3);
+    hand.item = this.#o.registry.setAside(hand.item, reason.slice(0, 500), { retry: again });
+    return { kind: 'set-aside', reason };
+  }
+
+  /** Blank (or half-written, unlocked) card: the whole sequence. */
+  async #personalize(transport: Transport, hand: Hand, chip: ChipProbe): Promise<Outcome> {
+    const registry = this.#o.registry;
+    let enrollment: Enrollment;
+    try {
+      enrollment = await this.#timed('enroll', () => this.#enrollment(hand.item));
+    } catch (e) {
+      // Bad input (photo, template, record): no other card helps; an operator fixes the record.
+      return this.#setAsideFor(hand, `enrollment failed: ${(e as Error).message}`, false);
+    }
+    const set = personalizationSet(enrollment.documentSet);
+    hand.item = registry.markPersonalizing(hand.item, chip.serial);
+    try {
+      await this.#timed('personalize', () => personalize(transport, set, { lock: false }));
+    } catch (e) {
+      if (!(e instanceof PersonalizationError)) throw e;
+      // The card stays unlocked; a retry enrolls again (new chip keys) for the next card.
+      this.#enrollments.delete(hand.item.cardId);
+      return this.#setAsideFor(hand, `personalization failed at ${e.place.step ?? '?'}${e.place.file ? ` ${e.place.file}` : ''}: ${e.code}`, true);
+    }
+    hand.item = registry.markWritten(hand.item, { documentNumber: set.manifest.documentNumber, sodHash: sodHash(set.files.get('SOD')!) });
+    return this.#complete(transport, hand, { ...chip, locked: false });
+  }
+
+  /**
+   * A card whose files are written: verify it as an inspection system would (a new PACE session
+   * with the CAN, PA, AA, CA), check it is the card recorded, lock it, record it issued.
+   */
+  async #complete(transport: Transport, hand: Hand, chip: ChipProbe): Promise<Outcome> {
+    const registry = this.#o.registry;
+    const failure = await this.#timed('verify', () => this.#verify(transport, hand.item));
+    // A locked card that fails is out for good; an unlocked one may be written again.
+    if (failure !== undefined) return this.#setAsideFor(hand, failure.reason, failure.chipFault && !chip.locked);
+    return this.#timed('lock-issue', async (): Promise<Outcome> => {
+      if (hand.item.status === 'written') hand.item = registry.markVerified(hand.item);
+      if (!chip.locked) {
+        // JMRTD step 6. 6581: the chip could not store the lock and stays unlocked.
+        const sw = decodeResponseApdu(await transport.transmit(encodeCommandApdu(LOCK_COMMAND))).sw;
+        if (sw !== 0x9000) return this.#setAsideFor(hand, `the chip answered ${swHex(sw)} to LOCK`, true);
+      }
+      const { documentNumber, sodHash: hash } = hand.item;
+      hand.item = registry.markIssued(hand.item, { chipSerial: chip.serial, documentNumber: documentNumber!, sodHash: hash! });
+      return { kind: 'issued' };
+    });
+  }
+
+  /**
+   * Undefined when the card verifies VALID and holds the SOD recorded for the record; else why
+   * not, and whether the chip is to blame (another card may do) or the document (none will).
+   */
+  async #verify(transport: Transport, item: LineItem): Promise<{ readonly reason: string; readonly chipFault: boolean } | undefined> {
+    let session;
+    try {
+      session = await openCard(held(transport), { can: canFromId(item.idNumber) }, { method: 'pace' });
+    } catch (e) {
+      if (e instanceof TransportError) throw e;
+      return { reason: `PACE with the CAN failed: ${e instanceof CancuocError ? e.code : 'error'}`, chipFault: true };
+    }
+    try {
+      const report = await verifyCard(session, { trust: this.#o.trust });
+      if (report.verdict !== 'VALID') {
+        const failed = report.checks.filter((c) => c.status === 'fail' || c.status === 'not-bound');
+        const list = failed.map((c) => `${c.id}:${c.code}`).join(', ');
+        return { reason: `verification ${report.verdict}: ${list || 'no check passed'}`, chipFault: failed.some((c) => CHIP_CHECKS.has(c.id)) };
+      }
+      const sod = report.data.files.get('SOD');
+      if (sod === undefined || item.sodHash === undefined || !equalBytes(sodHash(sod), item.sodHash)) {
+        return { reason: 'the chip holds another EF.SOD than the one recorded', chipFault: true };
+      }
+      if (report.mrz?.documentNumber !== item.documentNumber) return { reason: 'the chip holds another document number than the one recorded', chipFault: true };
+      return undefined;
+    } finally {
+      await session.close();
+    }
+  }
+}
+
+/**
+ * Runs the line until the queue is empty (or `limit` records are done, or `signal` aborts).
+ * Throws LineError when it must stop for an operator; whatever it leaves on the line is resumed
+ * by the next run.
+ */
+export function runProductionLine(options: ProductionLineOptions): Promise<LineSummary> {
+  if (options === null || typeof options !== 'object') throw new TypeError('"options" expected an object');
+  for (const f of ['registry', 'station', 'signers', 'trust'] as const) {
+    if (options[f] === null || typeof options[f] !== 'object') throw new TypeError(`"${f}" expected an object`);
+  }
+  const limit = options.limit;
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new RangeError(`"limit" expected a non-negative integer, got ${limit}`);
+  return new ProductionLine(options).run();
+}

@@ -1,0 +1,156 @@
+/**
+ * The production line's state machine (docs/registry.md, "The line after a crash") with the
+ * virtual chip in process: the decision table, the chip probe (serial from EF.ATR/INFO DO'46',
+ * lock state), a clean run, and the worst kill point — after the chip answered the LOCK, before
+ * markIssued — resumed by the next run without writing the card again.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualChip } from '../../../src/card/chip.js';
+import { blankImage } from '../../../src/card/image.js';
+import { initPki, loadPki, type Pki } from '../../../src/crypto/pki.js';
+import { hex } from '../../../src/lds/bytes.js';
+import { verifyAuditLog } from '../../../src/issuance/audit-log.js';
+import { decide, probeChip, runProductionLine, type CardStation } from '../../../src/issuance/production-line.js';
+import { loadQueueFile, type QueueEntry } from '../../../src/issuance/queue-file.js';
+import { Registry } from '../../../src/issuance/registry.js';
+import { InProcessTransport } from '../../../src/reader/in-process.js';
+import { TrustStore } from '../../../src/reader/trust-store.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const FID_SOD = 0x011d;
+const LOCK = '00dadead';
+
+/**
+ * A test double of a hopper in front of a reader (no pcscd): closing the transport powers the
+ * card off, and a locked card is then ejected and a new blank inserted. With `dieAfterLock`, the
+ * transport throws right after the chip answered LOCK, and the card stays (a dead terminal).
+ */
+class InProcessHopper implements CardStation {
+  readonly name = 'in-process hopper';
+  readonly out: VirtualChip[] = [];
+  card = new VirtualChip(blankImage());
+  dieAfterLock = false;
+
+  async waitForCard(): Promise<void> {}
+
+  async nextRemoval(): Promise<void> {}
+
+  async connect() {
+    const chip = this.card;
+    const inner = InProcessTransport.open(chip);
+    let died = false;
+    return {
+      maxCommandLength: undefined,
+      transmit: async (apdu: Uint8Array) => {
+        const response = await inner.transmit(apdu);
+        if (this.dieAfterLock && hex(apdu).startsWith(LOCK)) {
+          died = true;
+          throw new Error('killed');
+        }
+        return response;
+      },
+      close: async () => {
+        await inner.close();
+        if (!died && chip.locked) {
+          this.out.push(chip);
+          this.card = new VirtualChip(blankImage());
+        }
+      },
+    };
+  }
+}
+
+const serialOf = (chip: VirtualChip): string => hex(chip.image().serial).toUpperCase();
+const sodHashOf = (chip: VirtualChip): string => createHash('sha256').update(chip.image().files.get(FID_SOD)!).digest('hex');
+
+describe('production line with the in-process chip', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cancuoc-line-unit-'));
+  let pki: Pki;
+  let trust: TrustStore;
+  let entries: readonly QueueEntry[];
+
+  beforeAll(async () => {
+    await initPki({ dir: join(dir, 'pki'), suite: 'ecdsa-p256', country: 'VN', insecurePlainKeys: true });
+    pki = await loadPki(join(dir, 'pki'));
+    trust = new TrustStore();
+    trust.addCertificates(pki.certificates.csca);
+    entries = (await loadQueueFile(join(ROOT, 'fixtures/queue-20.jsonl'), ROOT)).slice(0, 3);
+  }, 60_000);
+
+  afterAll(() => {
+    pki?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const options = (registry: Registry, station: CardStation) => ({
+    registry,
+    station,
+    trust,
+    signers: { dsSigner: pki.signers.ds, dsCertificate: pki.certificates.ds },
+  });
+
+  it('decides by recorded state and the card in the reader (docs/registry.md table)', () => {
+    const blank = { serial: 'AA', locked: false };
+    const locked = { serial: 'AA', locked: true };
+    expect(decide({ status: 'pending', chipSerial: undefined }, blank).kind).toBe('personalize');
+    expect(decide({ status: 'written', chipSerial: 'BB' }, blank).kind).toBe('personalize');
+    expect(decide({ status: 'pending', chipSerial: undefined }, locked).kind).toBe('reject-card');
+    expect(decide({ status: 'written', chipSerial: 'AA' }, locked).kind).toBe('abandon');
+    expect(decide({ status: 'verified', chipSerial: 'AA' }, locked).kind).toBe('complete');
+    expect(decide({ status: 'verified', chipSerial: 'AA' }, blank).kind).toBe('complete');
+    expect(decide({ status: 'verified', chipSerial: 'BB' }, blank).kind).toBe('abandon');
+  });
+
+  it('reads the serial the blank card was made with, and tells locked from unlocked', async () => {
+    const serial = Uint8Array.of(0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef);
+    const chip = new VirtualChip(blankImage(serial));
+    expect(await probeChip(InProcessTransport.open(chip))).toEqual({ serial: '0123456789ABCDEF', locked: false });
+    chip.transmit(Uint8Array.of(0x00, 0xda, 0xde, 0xad)); // JMRTD step 6
+    expect(await probeChip(InProcessTransport.open(chip))).toEqual({ serial: '0123456789ABCDEF', locked: true });
+  });
+
+  it('issues three cards: each locked, registered with its chip serial and SOD hash', async () => {
+    const registry = Registry.open(join(dir, 'clean.sqlite'), { actor: 'test@line' });
+    const hopper = new InProcessHopper();
+    registry.enqueue(entries);
+    const summary = await runProductionLine(options(registry, hopper));
+    expect(summary.issued).toBe(3);
+    expect(hopper.out.map((c) => c.locked)).toEqual([true, true, true]);
+    for (const [i, chip] of hopper.out.entries()) {
+      const card = registry.show(entries[i]!.id).cards.at(-1)!;
+      expect(card.status).toBe('issued');
+      expect(card.chipSerial).toBe(serialOf(chip));
+      expect(hex(card.sodHash!)).toBe(sodHashOf(chip));
+    }
+    expect(verifyAuditLog(registry.database).ok).toBe(true);
+    registry.close();
+  }, 60_000);
+
+  it('killed between LOCK and markIssued: the next run finds the locked card and completes it, unwritten', async () => {
+    const registry = Registry.open(join(dir, 'crash.sqlite'), { actor: 'test@line' });
+    const hopper = new InProcessHopper();
+    registry.enqueue(entries.slice(0, 1));
+    hopper.dieAfterLock = true;
+    await expect(runProductionLine(options(registry, hopper))).rejects.toThrow('killed');
+    const chip = hopper.card;
+    expect(chip.locked).toBe(true);
+    const before = sodHashOf(chip);
+    expect(registry.show(entries[0]!.id).cards.at(-1)!.status).toBe('verified');
+
+    hopper.dieAfterLock = false;
+    const results: { resumed: boolean; status: string }[] = [];
+    const summary = await runProductionLine({ ...options(registry, hopper), onCard: (r) => results.push(r) });
+    expect(summary.issued).toBe(1);
+    expect(results).toEqual([expect.objectContaining({ resumed: true, status: 'issued' })]);
+    expect(hopper.out).toEqual([chip]);
+    expect(sodHashOf(chip)).toBe(before);
+    const card = registry.show(entries[0]!.id).cards.at(-1)!;
+    expect([card.status, card.chipSerial, hex(card.sodHash!)]).toEqual(['issued', serialOf(chip), before]);
+    expect(registry.crossCheck()).toEqual([]);
+    registry.close();
+  }, 60_000);
+});
