@@ -130,10 +130,18 @@ describe.skipIf(!status.available)('batch run + card serve --hopper through pcsc
     for (let round = 0; round < 40; round++) {
       const child = batchRun();
       const killing = kills < KILLS;
-      // Start-up (tsx, PKI, PC/SC) takes about 1.5 s; a card about 1 s: kill anywhere in the first few cards.
-      const timer = killing ? setTimeout(() => child.kill('SIGKILL'), 1200 + Math.random() * 2800) : undefined;
+      // Start-up (tsx, PKI, PC/SC) takes about 1.5 s; a card about 1 s. Kill at a random moment: during
+      // start-up or the first card, or at the latest a random moment after the first card is done, so
+      // that ten kills always land before the twenty cards are through, whatever the machine's speed.
+      const timers: NodeJS.Timeout[] = [];
+      if (killing) {
+        timers.push(setTimeout(() => child.kill('SIGKILL'), 800 + Math.random() * 2400));
+        child.stdout!.on('data', (d: Buffer) => {
+          if (timers.length === 1 && d.toString().includes('"status"')) timers.push(setTimeout(() => child.kill('SIGKILL'), Math.random() * 700));
+        });
+      }
       const { code, signal } = await exited(child);
-      clearTimeout(timer);
+      timers.forEach(clearTimeout);
       if (signal === 'SIGKILL') kills++;
       else expect(code, log.slice(-20).join('')).toBe(0);
       checkConsistent(false);
