@@ -3,6 +3,7 @@
  * the same algorithm measured by `openssl speed` in the same run (one core).
  */
 import { execFileSync } from 'node:child_process';
+import { constants, createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,20 @@ function opensslVerifyRate(speed: string, pattern: RegExp): number {
   return Number(m[2]);
 }
 
+/**
+ * Node's own one-shot verify of one signature with an imported key: the ceiling for any verifier
+ * built on Node's crypto, measured beside `openssl speed` to show what Node's binding costs.
+ */
+async function nodeVerifyRate(spki: Uint8Array, sign: (d: Uint8Array) => Promise<Uint8Array>, suite: SignatureSuite): Promise<number> {
+  const data = new Uint8Array(120).fill(7); // about the size of the SOD's signed attributes
+  const signature = await sign(data);
+  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  const options = suite === 'rsa-pss-3072' ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : { key, dsaEncoding: 'der' as const };
+  return rate(() => {
+    if (!verify('sha256', data, options, signature)) throw new Error('bench signature does not verify');
+  });
+}
+
 export async function runSodBench(): Promise<Record<string, number>> {
   const results: Record<string, number> = {};
   const root = packageRoot();
@@ -53,6 +68,7 @@ export async function runSodBench(): Promise<Record<string, number>> {
       results[`pa.verify_per_s.${suite}`] = rate(() => {
         if (passiveAuthentication({ sod, dataGroups, trust }).verdict !== 'valid') throw new Error('bench SOD does not verify');
       });
+      results[`node.verify_per_s.${suite}`] = await nodeVerifyRate(pki.signers.ds.publicKeySpki, (d) => pki.signers.ds.sign(d, 'sha256'), suite);
       results[`openssl.verify_per_s.${suite}`] = opensslVerifyRate(speed, pattern);
       results[`pa.vs_openssl.${suite}`] = results[`pa.verify_per_s.${suite}`]! / results[`openssl.verify_per_s.${suite}`]!;
       pki.close();
