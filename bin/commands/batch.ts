@@ -17,6 +17,7 @@ import { TransportError } from '../../src/reader/transport.js';
 import { TrustStore } from '../../src/reader/trust-store.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { loadTrust } from './trust.js';
+import { photoBudgetOption } from './options.js';
 
 interface BatchRunOptions {
   queue: string;
@@ -51,10 +52,7 @@ export function registerBatch(program: Command): void {
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
         throw new ValidationError('CLI_LIMIT', `--limit ${opts.limit}: expected a whole number`, { field: '--limit' });
       }
-      const photoBudget = Number(opts.photoBudget);
-      if (!Number.isInteger(photoBudget) || photoBudget < 2000) {
-        throw new ValidationError('CLI_BUDGET', `--photo-budget ${opts.photoBudget}: expected a byte count ≥ 2000`, { field: '--photo-budget' });
-      }
+      const photoBudget = photoBudgetOption(opts.photoBudget);
       const entries = await loadQueueFile(opts.queue);
       const pki = await loadPki(opts.pki);
       const registry = Registry.open(opts.db);

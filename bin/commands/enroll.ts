@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { isHashName } from '../../src/crypto/algorithms.js';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { enroll, ENROLL_FILES, writeEnrollment, type CardQr } from '../../src/issuance/enroll.js';
 import type { FaceBox } from '../../src/issuance/portrait.js';
+import { photoBudgetOption, sodHashOption } from './options.js';
 
 interface EnrollOptions {
   record: string;
@@ -47,13 +47,8 @@ export function registerEnroll(program: Command): void {
     .option('--card-qr <payload>', 'what the printed QR carries: plain or seal', 'plain')
     .option('--insecure-plain-keys', 'write the chip keys unencrypted (throwaway test sets only)')
     .action(async (opts: EnrollOptions) => {
-      if (!isHashName(opts.hash) || !['sha256', 'sha384', 'sha512'].includes(opts.hash)) {
-        throw new ValidationError('CLI_HASH', `--hash ${opts.hash}: expected sha256, sha384 or sha512`, { field: '--hash' });
-      }
-      const budget = Number(opts.photoBudget);
-      if (!Number.isInteger(budget) || budget < 2000) {
-        throw new ValidationError('CLI_BUDGET', `--photo-budget ${opts.photoBudget}: expected a byte count ≥ 2000`, { field: '--photo-budget' });
-      }
+      const hash = sodHashOption(opts.hash);
+      const budget = photoBudgetOption(opts.photoBudget);
       if (opts.cardQr !== 'plain' && opts.cardQr !== 'seal') {
         throw new ValidationError('CLI_CARD_QR', `--card-qr ${opts.cardQr}: expected plain or seal`, { field: '--card-qr' });
       }
@@ -74,7 +69,7 @@ export function registerEnroll(program: Command): void {
           dsCertificate: pki.certificates.ds,
           sealSigner: pki.signers.seal,
           sealCertificate: pki.certificates.seal,
-          hash: opts.hash,
+          hash,
           cardQr: opts.cardQr as CardQr,
         });
         const manifest = await writeEnrollment(opts.out, enrollment, { insecurePlainKeys: opts.insecurePlainKeys === true });

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { isHashName } from '../../src/crypto/algorithms.js';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
@@ -10,6 +9,7 @@ import { dataGroupsOf, readDocumentDir } from '../../src/reader/document-dir.js'
 import { passiveAuthentication } from '../../src/reader/passive-auth.js';
 import { printPassiveAuth, verdictExitCode } from './report.js';
 import { loadTrust } from './trust.js';
+import { photoBudgetOption, sodHashOption } from './options.js';
 
 interface BuildOptions {
   record: string;
@@ -36,13 +36,8 @@ export function registerLds(program: Command): void {
     .option('--photo-budget <bytes>', 'largest DG2 JPEG', '15000')
     .option('--insecure-plain-keys', 'write the chip keys unencrypted (throwaway test sets only)')
     .action(async (opts: BuildOptions) => {
-      if (!isHashName(opts.hash) || !['sha256', 'sha384', 'sha512'].includes(opts.hash)) {
-        throw new ValidationError('CLI_HASH', `--hash ${opts.hash}: expected sha256, sha384 or sha512`, { field: '--hash' });
-      }
-      const budget = Number(opts.photoBudget);
-      if (!Number.isInteger(budget) || budget < 2000) {
-        throw new ValidationError('CLI_BUDGET', `--photo-budget ${opts.photoBudget}: expected a byte count ≥ 2000`, { field: '--photo-budget' });
-      }
+      const hash = sodHashOption(opts.hash);
+      const budget = photoBudgetOption(opts.photoBudget);
       const record = parseCitizenRecord(await readFile(opts.record, 'utf8'));
       const photo = new Uint8Array(await readFile(opts.photo));
       const fingers = await Promise.all((opts.finger ?? []).map(async (f) => new Uint8Array(await readFile(f))));
@@ -54,7 +49,7 @@ export function registerLds(program: Command): void {
           fingers,
           dsSigner: pki.signers.ds,
           dsCertificate: pki.certificates.ds,
-          hash: opts.hash,
+          hash,
           photoBudget: budget,
         });
         const manifest = await writeDocumentSet(opts.out, set, { insecurePlainKeys: opts.insecurePlainKeys === true });
