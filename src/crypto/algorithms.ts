@@ -3,6 +3,7 @@
  * AlgorithmIdentifiers. ICAO 9303-12 (8th ed.) §5 allows ECDSA (BSI TR-03111 curves) and
  * RSASSA-PSS; RFC 5758 §3.2 (ecdsa-with-SHA*), RFC 4055 §3.1 (RSASSA-PSS-params).
  */
+import { hash as nodeHash } from 'node:crypto';
 import { encodeInteger, encodeOidTlv, type AlgorithmIdentifier } from '../lds/cms.js';
 import { OID } from '../lds/oid.js';
 import { encodeTlv } from '../lds/tlv.js';
@@ -45,8 +46,16 @@ const HASHES: Readonly<Record<HashName, { oid: string; bytes: number; ecdsaOid: 
   sha512: { oid: OID.sha512, bytes: 64, ecdsaOid: OID.ecdsaWithSha512 },
 });
 
+const HASH_BY_OID: ReadonlyMap<string, HashName> = new Map(Object.entries(HASHES).map(([name, info]) => [info.oid, name as HashName]));
+
 export function isSignatureSuite(value: unknown): value is SignatureSuite {
   return typeof value === 'string' && Object.hasOwn(SUITES, value);
+}
+
+/** One-shot digest: Node's crypto.hash skips the Hash object, which matters for many small inputs. */
+export function digest(hash: HashName, data: Uint8Array): Uint8Array {
+  const out = nodeHash(hash, data, 'buffer');
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 export function isHashName(value: unknown): value is HashName {
@@ -75,8 +84,7 @@ export function hashLength(h: HashName): number {
 }
 
 export function hashFromOid(oid: string): HashName | undefined {
-  for (const [name, info] of Object.entries(HASHES)) if (info.oid === oid) return name as HashName;
-  return undefined;
+  return HASH_BY_OID.get(oid);
 }
 
 /**

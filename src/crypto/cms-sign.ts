@@ -5,13 +5,13 @@
  * §11.2) and, when given, signing-time (§11.3). One SignerInfo v1 naming the signer by
  * issuerAndSerialNumber; the signer's certificate travels in SignedData.certificates.
  */
-import { createHash, createPublicKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { abytes, ascii } from '../lds/bytes.js';
 import { encodeOidTlv, encodeSignedAttributes, encodeSignedData, type AlgorithmIdentifier, type Attribute } from '../lds/cms.js';
 import { CancuocError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { encodeTlv } from '../lds/tlv.js';
-import { ahash, hashOid, signatureAlgorithmIdentifier, SUITES, type HashName } from './algorithms.js';
+import { ahash, digest, hashOid, signatureAlgorithmIdentifier, SUITES, type HashName } from './algorithms.js';
 import { adate, issuerAndSerialNumber, issuerOf } from './certificates.js';
 import type { Signer } from './signer.js';
 import { verifySignature } from './signature.js';
@@ -95,9 +95,6 @@ function timeDigits(d: Date): string {
   return d.toISOString().slice(0, 19).replace(/[-:T]/g, '');
 }
 
-function digest(hash: HashName, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(hash).update(data).digest());
-}
 
 /** Same public key, whatever the two SPKI encodings (named curve vs. explicit, PSS vs. rsaEncryption). */
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {

@@ -10,7 +10,7 @@
  * Bad bytes never throw: the result is true, false, or a VerifyProblem saying why the
  * signature could not be checked at all.
  */
-import { constants, createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { abytes, equalBytes } from '../lds/bytes.js';
 import {
   attributeValue,
@@ -27,7 +27,7 @@ import {
 import { attempt } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { decodeTlv, type Tlv } from '../lds/tlv.js';
-import { ahash, hashFromOid, type HashName } from './algorithms.js';
+import { ahash, digest, hashFromOid, type HashName } from './algorithms.js';
 
 /** Why a signature could not be checked (as opposed to checked and found wrong). */
 export interface VerifyProblem {
@@ -152,15 +152,20 @@ export interface SignerInfoVerification {
 }
 
 /** RFC 5652 §5.4, §5.6: the signature covers the DER SET of signed attributes as read, else eContent. */
-export function verifySignerInfo(signedData: SignedData, signerInfo: SignerInfo, spki: Uint8Array): SignerInfoVerification {
+export function verifySignerSignature(signedData: SignedData, signerInfo: SignerInfo, spki: Uint8Array): boolean | VerifyProblem {
   const hash = hashFromOid(signerInfo.digestAlgorithm.oid);
-  const signature = verifySignature({
+  return verifySignature({
     spki,
     algorithm: signerInfo.signatureAlgorithm,
     data: signerInfo.signedAttrsDer ?? signedData.content,
     signature: signerInfo.signature,
     ...(hash === undefined ? {} : { hash }),
   });
+}
+
+/** The signature and, when there are signed attributes, their checks. */
+export function verifySignerInfo(signedData: SignedData, signerInfo: SignerInfo, spki: Uint8Array): SignerInfoVerification {
+  const signature = verifySignerSignature(signedData, signerInfo, spki);
   const attributes = signerInfo.signedAttrs === undefined ? undefined : checkSignedAttributes(signedData, signerInfo);
   return Object.freeze({ attributes, signature });
 }
@@ -190,7 +195,7 @@ export function checkSignedAttributes(signedData: SignedData, signerInfo: Signer
   if (hash === undefined) {
     return verdict(false, 'CMS_DIGEST_UNSUPPORTED', `digest algorithm ${signerInfo.digestAlgorithm.oid} is not supported`);
   }
-  const actual = new Uint8Array(createHash(hash).update(signedData.content).digest());
+  const actual = digest(hash, signedData.content);
   if (!equalBytes(actual, md.value)) {
     return verdict(false, 'CMS_MESSAGE_DIGEST_MISMATCH', `message-digest attribute differs from the ${hash} of eContent`);
   }
@@ -252,6 +257,21 @@ interface PssParams {
  */
 function parsePssParams(params: Uint8Array | undefined): PssParams | VerifyProblem {
   if (params === undefined) return problem('PSS_PARAMS_MISSING', 'RSASSA-PSS without parameters (RFC 4055 §3.1)');
+  // A Document Signer writes the same few parameter sets on every SOD.
+  const id = Buffer.from(params.buffer, params.byteOffset, params.byteLength).toString('latin1');
+  let known = pssCache.get(id);
+  if (known === undefined) {
+    known = parsePssParamsUncached(params);
+    if (pssCache.size >= PSS_CACHE_SIZE) pssCache.delete(pssCache.keys().next().value!);
+    pssCache.set(id, known);
+  }
+  return known;
+}
+
+const PSS_CACHE_SIZE = 64;
+const pssCache = new Map<string, PssParams | VerifyProblem>();
+
+function parsePssParamsUncached(params: Uint8Array): PssParams | VerifyProblem {
   const parsed = attempt(() => readPssParams(params));
   if (!parsed.ok) return problem('PSS_PARAMS_INVALID', `RSASSA-PSS parameters: ${parsed.error.message}`);
   const { hashOid, mgfOid, mgfHashOid, saltLength, trailer } = parsed.value;

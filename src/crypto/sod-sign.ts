@@ -4,13 +4,12 @@
  * with the mandatory signed attributes (content type, message digest) plus the signing time,
  * one SignerInfo v1 naming the DS by issuerAndSerialNumber, and the DS certificate included.
  */
-import { createHash } from 'node:crypto';
 import { abytes } from '../lds/bytes.js';
 import type { AlgorithmIdentifier } from '../lds/cms.js';
 import { CancuocError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { encodeLdsSecurityObject, wrapSod } from '../lds/sod.js';
-import { ahash, hashOid, type HashName } from './algorithms.js';
+import { ahash, digest, hashOid, type HashName } from './algorithms.js';
 import { signCms } from './cms-sign.js';
 import type { Signer } from './signer.js';
 
@@ -79,6 +78,3 @@ function checkDataGroups(groups: ReadonlyMap<number, Uint8Array>): [number, Uint
   return [...groups].sort((a, b) => a[0] - b[0]);
 }
 
-function digest(hash: HashName, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(hash).update(data).digest());
-}

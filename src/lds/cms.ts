@@ -33,54 +33,67 @@ export interface Fields {
 }
 
 export function fields(parent: Tlv, mode: TlvMode, what: string): Fields {
-  const items = childrenOf(parent, mode);
-  let i = 0;
-  const missing = (field: string): ParseError =>
-    new ParseError('TLV_MISSING', `${what}: ${field} missing`, {
-      tag: parent.tag,
-      offset: parent.offset,
-      field: `${what}.${field}`,
-    });
-  return {
-    take(tag, field) {
-      const t = items[i];
-      if (t === undefined) throw missing(field);
-      if (t.tag !== tag) {
-        throw new ParseError('TLV_UNEXPECTED_TAG', `${what}.${field}: expected tag ${tagHex(tag)}, found ${tagHex(t.tag)}`, {
-          tag: t.tag,
-          offset: t.offset,
-          field: `${what}.${field}`,
-        });
-      }
-      i++;
-      return t;
-    },
-    maybe(tag) {
-      const t = items[i];
-      if (t === undefined || t.tag !== tag) return undefined;
-      i++;
-      return t;
-    },
-    any(field) {
-      const t = items[i];
-      if (t === undefined) throw missing(field);
-      i++;
-      return t;
-    },
-    get empty() {
-      return i >= items.length;
-    },
-    done() {
-      const t = items[i];
-      if (t !== undefined) {
-        throw new ParseError('TLV_EXTRA_ELEMENT', `${what}: unexpected element ${tagHex(t.tag)}`, {
-          tag: t.tag,
-          offset: t.offset,
-          field: what,
-        });
-      }
-    },
-  };
+  return new FieldReader(parent, childrenOf(parent, mode), what);
+}
+
+class FieldReader implements Fields {
+  readonly #parent: Tlv;
+  readonly #items: readonly Tlv[];
+  readonly #what: string;
+  #i = 0;
+
+  constructor(parent: Tlv, items: readonly Tlv[], what: string) {
+    this.#parent = parent;
+    this.#items = items;
+    this.#what = what;
+  }
+
+  take(tag: number, field: string): Tlv {
+    const t = this.any(field);
+    if (t.tag !== tag) {
+      throw new ParseError('TLV_UNEXPECTED_TAG', `${this.#what}.${field}: expected tag ${tagHex(tag)}, found ${tagHex(t.tag)}`, {
+        tag: t.tag,
+        offset: t.offset,
+        field: `${this.#what}.${field}`,
+      });
+    }
+    return t;
+  }
+
+  maybe(tag: number): Tlv | undefined {
+    const t = this.#items[this.#i];
+    if (t === undefined || t.tag !== tag) return undefined;
+    this.#i++;
+    return t;
+  }
+
+  any(field: string): Tlv {
+    const t = this.#items[this.#i];
+    if (t === undefined) {
+      throw new ParseError('TLV_MISSING', `${this.#what}: ${field} missing`, {
+        tag: this.#parent.tag,
+        offset: this.#parent.offset,
+        field: `${this.#what}.${field}`,
+      });
+    }
+    this.#i++;
+    return t;
+  }
+
+  get empty(): boolean {
+    return this.#i >= this.#items.length;
+  }
+
+  done(): void {
+    const t = this.#items[this.#i];
+    if (t !== undefined) {
+      throw new ParseError('TLV_EXTRA_ELEMENT', `${this.#what}: unexpected element ${tagHex(t.tag)}`, {
+        tag: t.tag,
+        offset: t.offset,
+        field: this.#what,
+      });
+    }
+  }
 }
 
 /** The elements of a SET OF / SEQUENCE OF, all with tag `tag`. */
@@ -143,6 +156,9 @@ export function readUnsigned(t: Tlv, mode: TlvMode, what: string): bigint {
 
 /** A small non-negative INTEGER (versions, numbers, identifiers). */
 export function readSmallInt(t: Tlv, mode: TlvMode, what: string): number {
+  const v = t.value;
+  // one octet, the common case (versions, DG numbers): no bigint
+  if (t.tag === TAG_INTEGER && v.length === 1 && v[0]! < 0x80) return v[0]!;
   const n = readInteger(t, mode, what);
   if (n < 0n || n > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new ParseError('INTEGER_OUT_OF_RANGE', `${what}: ${n} out of range`, { tag: t.tag, offset: t.offset, field: what });

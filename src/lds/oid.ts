@@ -19,27 +19,43 @@ export function encodeOid(dotted: string): Uint8Array {
 
 export function decodeOid(value: Uint8Array, offset = 0): string {
   if (value.length === 0) throw new ParseError('OID_EMPTY', 'empty OBJECT IDENTIFIER', { tag: 0x06, offset });
-  const arcs: bigint[] = [];
-  let acc = 0n;
+  let text = '';
+  let arcStart = 0;
   for (let i = 0; i < value.length; i++) {
     const b = value[i]!;
-    if (acc === 0n && b === 0x80) {
+    if (i === arcStart && b === 0x80) {
       throw new ParseError('OID_NON_MINIMAL', 'OBJECT IDENTIFIER arc with leading 0x80 (X.690 §8.19.2)', {
         tag: 0x06,
         offset: offset + i,
       });
     }
-    acc = (acc << 7n) | BigInt(b & 0x7f);
-    if ((b & 0x80) === 0) {
-      arcs.push(acc);
-      acc = 0n;
-    } else if (i === value.length - 1) {
-      throw new ParseError('OID_TRUNCATED', 'OBJECT IDENTIFIER ends inside an arc', { tag: 0x06, offset: offset + i });
+    if ((b & 0x80) !== 0) {
+      if (i === value.length - 1) throw new ParseError('OID_TRUNCATED', 'OBJECT IDENTIFIER ends inside an arc', { tag: 0x06, offset: offset + i });
+      continue;
     }
+    const arc = readArc(value, arcStart, i + 1);
+    text += arcStart === 0 ? firstArcs(arc) : `.${arc}`;
+    arcStart = i + 1;
   }
-  const first = arcs[0]!;
-  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
-  return [...head, ...arcs.slice(1)].join('.');
+  return text;
+}
+
+/** Base-128 digits (X.690 §8.19.2); numbers while exact, bigint past 2^53 (UUID arcs under 2.25). */
+function readArc(value: Uint8Array, from: number, to: number): number | bigint {
+  if (to - from <= 7) {
+    let n = 0;
+    for (let i = from; i < to; i++) n = n * 128 + (value[i]! & 0x7f);
+    return n;
+  }
+  let n = 0n;
+  for (let i = from; i < to; i++) n = (n << 7n) | BigInt(value[i]! & 0x7f);
+  return n;
+}
+
+/** X.690 §8.19.4: the first subidentifier packs the first two arcs as 40·X + Y. */
+function firstArcs(arc: number | bigint): string {
+  if (typeof arc === 'bigint') return `2.${arc - 80n}`;
+  return arc < 40 ? `0.${arc}` : arc < 80 ? `1.${arc - 40}` : `2.${arc - 80}`;
 }
 
 /** OIDs used across cancuoc, by the names the specs give them. */

@@ -183,10 +183,14 @@ function decodeHashes(t: Tlv, mode: TlvMode, alg: AlgorithmIdentifier): readonly
   return Object.freeze(out);
 }
 
+// X.680 §41.4 PrintableString: letters, digits, space and '()+,-./:=?
+const PRINTABLE: ReadonlySet<number> = new Set(
+  Array.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?", (c) => c.charCodeAt(0)),
+);
+
 function printable(t: Tlv, what: string): string {
   for (let i = 0; i < t.value.length; i++) {
-    // X.680 §41.4 PrintableString: letters, digits, space and '()+,-./:=?
-    if (!/^[A-Za-z0-9 '()+,\-./:=?]$/.test(String.fromCharCode(t.value[i]!))) {
+    if (!PRINTABLE.has(t.value[i]!)) {
       throw new ParseError('SOD_BAD_STRING', `${what}: character 0x${t.value[i]!.toString(16)} not in PrintableString`, {
         tag: t.tag,
         offset: t.valueOffset + i,

@@ -20,28 +20,80 @@ export interface Tlv {
   /** Offset of the tag, counted from the start of the outermost buffer. */
   readonly offset: number;
   readonly valueOffset: number;
+  /** raw.length, without making the view. */
+  readonly size: number;
 }
 
 const MAX_TAG_BYTES = 3;
 const MAX_LENGTH_BYTES = 4;
 
+/**
+ * A TLV as positions in its source buffer. `value` and `raw` are views made on first use: a
+ * certificate or EF.SOD holds a hundred nodes, and most callers read the bytes of a few.
+ */
+class TlvView implements Tlv {
+  readonly #bytes: Uint8Array;
+  readonly #start: number;
+  readonly #valueStart: number;
+  readonly #valueEnd: number;
+  /** Past the object: the value's end, or after the end-of-contents octets of an indefinite length. */
+  readonly #end: number;
+  readonly #tag: number;
+  readonly #base: number;
+  #value: Uint8Array | undefined;
+  #raw: Uint8Array | undefined;
+
+  constructor(bytes: Uint8Array, start: number, valueStart: number, valueEnd: number, end: number, tag: number, base: number) {
+    this.#bytes = bytes;
+    this.#start = start;
+    this.#valueStart = valueStart;
+    this.#valueEnd = valueEnd;
+    this.#end = end;
+    this.#tag = tag;
+    this.#base = base;
+  }
+
+  get tag(): number {
+    return this.#tag;
+  }
+  get constructed(): boolean {
+    return (this.#bytes[this.#start]! & 0x20) !== 0;
+  }
+  get value(): Uint8Array {
+    return (this.#value ??= this.#bytes.subarray(this.#valueStart, this.#valueEnd));
+  }
+  get raw(): Uint8Array {
+    return (this.#raw ??= this.#bytes.subarray(this.#start, this.#end));
+  }
+  get offset(): number {
+    return this.#base + this.#start;
+  }
+  get valueOffset(): number {
+    return this.#base + this.#valueStart;
+  }
+  get size(): number {
+    return this.#end - this.#start;
+  }
+}
+
+function need(bytes: Uint8Array, at: number, n: number, what: string, base: number): void {
+  if (at + n > bytes.length) {
+    throw new ParseError('TLV_TRUNCATED', `truncated ${what}: need ${n} more byte(s), have ${bytes.length - at}`, {
+      offset: base + at,
+    });
+  }
+}
+
 /** Reads one TLV at `at` in `bytes`; `base` is the absolute offset of bytes[0]. */
 export function readTlv(bytes: Uint8Array, at = 0, mode: TlvMode = 'der', base = 0): Tlv {
   const start = at;
-  const need = (n: number, what: string): void => {
-    if (at + n > bytes.length) {
-      throw new ParseError('TLV_TRUNCATED', `truncated ${what}: need ${n} more byte(s), have ${bytes.length - at}`, {
-        offset: base + at,
-      });
-    }
-  };
-  need(1, 'tag');
+  need(bytes, at, 1, 'tag', base);
   const first = bytes[at++]!;
   let tag = first;
   if ((first & 0x1f) === 0x1f) {
     let count = 1;
     for (;;) {
-      need(1, 'tag');
+      need(bytes, at, 1, 'tag', base);
       const b = bytes[at++]!;
       tag = tag * 256 + b;
       count++;
@@ -51,21 +103,20 @@ export function readTlv(bytes: Uint8Array, at = 0, mode: TlvMode = 'der', base =
       if ((b & 0x80) === 0) break;
     }
   }
-  const constructed = (first & 0x20) !== 0;
-  need(1, 'length');
+  need(bytes, at, 1, 'length', base);
   const lengthStart = at;
   const l0 = bytes[at++]!;
   let length: number;
   if (l0 < 0x80) {
     length = l0;
   } else if (l0 === 0x80) {
-    return readIndefinite(bytes, start, at, tag, constructed, mode, base);
+    return readIndefinite(bytes, start, at, tag, mode, base);
   } else {
     const n = l0 & 0x7f;
     if (n > MAX_LENGTH_BYTES) {
       throw new ParseError('TLV_LENGTH_TOO_LONG', `length field of ${n} bytes`, { tag, offset: base + lengthStart });
     }
-    need(n, 'length');
+    need(bytes, at, n, 'length', base);
     length = 0;
     for (let i = 0; i < n; i++) length = length * 256 + bytes[at++]!;
     if (mode === 'der' && (length < 0x80 || (n > 1 && bytes[lengthStart + 1] === 0))) {
@@ -81,26 +132,11 @@ export function readTlv(bytes: Uint8Array, at = 0, mode: TlvMode = 'der', base =
       offset: base + start,
     });
   }
-  return Object.freeze({
-    tag,
-    constructed,
-    value: bytes.subarray(at, at + length),
-    raw: bytes.subarray(start, at + length),
-    offset: base + start,
-    valueOffset: base + at,
-  });
+  return new TlvView(bytes, start, at, at + length, at + length, tag, base);
 }
 
-function readIndefinite(
-  bytes: Uint8Array,
-  start: number,
-  valueStart: number,
-  tag: number,
-  constructed: boolean,
-  mode: TlvMode,
-  base: number,
-): Tlv {
-  if (mode === 'der' || !constructed) {
+function readIndefinite(bytes: Uint8Array, start: number, valueStart: number, tag: number, mode: TlvMode, base: number): Tlv {
+  if (mode === 'der' || (bytes[start]! & 0x20) === 0) {
     throw new ParseError('TLV_INDEFINITE_LENGTH', 'indefinite length not allowed here (X.690 §8.1.3.6)', {
       tag,
       offset: base + start,
@@ -112,16 +148,9 @@ function readIndefinite(
     if (at >= bytes.length) {
       throw new ParseError('TLV_TRUNCATED', 'indefinite length without end-of-contents', { tag, offset: base + start });
     }
-    at += readTlv(bytes, at, mode, base).raw.length;
+    at += readTlv(bytes, at, mode, base).size;
   }
-  return Object.freeze({
-    tag,
-    constructed,
-    value: bytes.subarray(valueStart, at),
-    raw: bytes.subarray(start, at + 2),
-    offset: base + start,
-    valueOffset: base + valueStart,
-  });
+  return new TlvView(bytes, start, valueStart, at, at + 2, tag, base);
 }
 
 /** Reads every TLV in `bytes`. In lenient mode trailing 00 or FF padding is ignored. */
@@ -132,7 +161,7 @@ export function readTlvList(bytes: Uint8Array, mode: TlvMode = 'der', base = 0):
     if (mode === 'lenient' && isPadding(bytes, at)) break;
     const t = readTlv(bytes, at, mode, base);
     out.push(t);
-    at += t.raw.length;
+    at += t.size;
   }
   return out;
 }
@@ -140,7 +169,7 @@ export function readTlvList(bytes: Uint8Array, mode: TlvMode = 'der', base = 0):
 /** Reads exactly one TLV that fills `bytes` (lenient mode: padding may follow). */
 export function decodeTlv(bytes: Uint8Array, mode: TlvMode = 'der', base = 0): Tlv {
   const t = readTlv(bytes, 0, mode, base);
-  const end = t.raw.length;
+  const end = t.size;
   if (end < bytes.length && !(mode === 'lenient' && isPadding(bytes, end))) {
     throw new ParseError('TLV_TRAILING_BYTES', `${bytes.length - end} byte(s) after the object`, {
       tag: t.tag,

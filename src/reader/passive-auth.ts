@@ -8,9 +8,8 @@
  * Never throws on bad bytes: every outcome is an entry of a frozen report (schema in
  * docs/report-schema.md).
  */
-import { createHash } from 'node:crypto';
-import { hashFromOid } from '../crypto/algorithms.js';
-import { checkSignedAttributes, isVerifyProblem, verifySignerInfo } from '../crypto/signature.js';
+import { digest, hashFromOid } from '../crypto/algorithms.js';
+import { checkSignedAttributes, isVerifyProblem, verifySignerSignature } from '../crypto/signature.js';
 import { abytes, equalBytes, hex } from '../lds/bytes.js';
 import { attributeValue, type SignedData, type SignerInfo } from '../lds/cms.js';
 import { attempt } from '../lds/errors.js';
@@ -130,7 +129,7 @@ function signatureCheck(sd: SignedData, signerInfo: SignerInfo | undefined, ds: 
   const id = 'cms.signature';
   if (signerInfo === undefined) return check(id, 'fail', 'CMS_NO_SIGNER', 'SignedData has no SignerInfo');
   if (ds === undefined) return check(id, 'not-applicable', 'DS_CERTIFICATE_MISSING', 'no DS certificate to verify with');
-  const result = verifySignerInfo(sd, signerInfo, ds.spki).signature;
+  const result = verifySignerSignature(sd, signerInfo, ds.spki);
   if (isVerifyProblem(result)) return check(id, 'fail', result.code, result.reason);
   const extra = sd.signerInfos.length > 1 ? ` (first of ${sd.signerInfos.length} SignerInfos)` : '';
   return result
@@ -162,7 +161,8 @@ function readSigningTime(signerInfo: SignerInfo): Date | string | undefined {
 function validityCheck(ds: CertificateInfo | undefined, signingTime: Date | string | undefined, at: Date): Check {
   const id = 'ds.validity';
   if (ds === undefined) return check(id, 'not-applicable', 'DS_CERTIFICATE_MISSING', 'no DS certificate');
-  const span = `${ds.notBefore.toISOString()} to ${ds.notAfter.toISOString()}`;
+  const { notBefore, notAfter } = summary(ds);
+  const span = `${notBefore} to ${notAfter}`;
   if (typeof signingTime === 'string') return check(id, 'fail', 'SIGNING_TIME_INVALID', `signingTime attribute: ${signingTime}`);
   if (at < ds.notBefore) return check(id, 'fail', 'DS_NOT_YET_VALID', `DS valid ${span}, checked at ${at.toISOString()}`);
   if (at > ds.notAfter) return check(id, 'fail', 'DS_EXPIRED', `DS valid ${span}, checked at ${at.toISOString()}`);
@@ -226,21 +226,29 @@ function dataGroupChecks(sod: Sod, dataGroups: ReadonlyMap<number, Uint8Array>):
       if (bytes === undefined) return check(id, 'not-applicable', 'DG_NOT_READ', 'listed in the SOD but not read');
       if (listed === undefined) return check(id, 'warn', 'DG_NOT_LISTED', 'not listed in the SOD: its content is not authenticated');
       if (hash === undefined) return check(id, 'fail', 'HASH_UNSUPPORTED', `hash algorithm ${so.hashAlgorithm.oid} is not supported`);
-      const actual = new Uint8Array(createHash(hash).update(bytes).digest());
+      const actual = digest(hash, bytes);
       return equalBytes(actual, listed)
         ? check(id, 'pass', 'OK', `${hash} matches`)
         : check(id, 'fail', 'DG_HASH_MISMATCH', `${hash} ${hex(actual)} differs from the SOD's ${hex(listed)}`);
     });
 }
 
+/** One summary per parsed certificate: parseCertificate hands out one object per DER. */
+const summaries = new WeakMap<CertificateInfo, CertificateSummary>();
+
 function summary(c: CertificateInfo): CertificateSummary {
-  return Object.freeze({
-    subject: c.subjectText,
-    issuer: c.issuerText,
-    serialNumber: c.serialHex,
-    notBefore: c.notBefore.toISOString(),
-    notAfter: c.notAfter.toISOString(),
-  });
+  let s = summaries.get(c);
+  if (s === undefined) {
+    s = Object.freeze({
+      subject: c.subjectText,
+      issuer: c.issuerText,
+      serialNumber: c.serialHex,
+      notBefore: c.notBefore.toISOString(),
+      notAfter: c.notAfter.toISOString(),
+    });
+    summaries.set(c, s);
+  }
+  return s;
 }
 
 /** valid: no check failed; untrusted: the only failure is a DS issuer outside the trust store. */

@@ -14,7 +14,6 @@ import { ascii, equalBytes, hex } from '../lds/bytes.js';
 import {
   decodeAlgorithmIdentifier,
   decodeSignedData,
-  encodeAlgorithmIdentifier,
   elementsOf,
   expectElement,
   fields,
@@ -425,23 +424,19 @@ export function findCmsSigner(signedData: SignedData): CmsSigner | undefined {
 
 /** Whether `issuer` signed `cert` (signature over tbsCertificate as read). */
 export function isSignedBy(cert: { tbs: Uint8Array; signatureAlgorithm: AlgorithmIdentifier; signature: Uint8Array }, issuer: CertificateInfo): boolean {
-  // The outcome depends only on these bytes and the issuer's key: remember it per issuer, so the
-  // chain of a Document Signer shared by many cards is verified once.
+  // Remembered per issuer and parsed object: parseCertificate hands out one frozen object per DER
+  // (its own copy of the bytes), so the chain of a Document Signer shared by many cards is
+  // verified once.
   let known = signedByCache.get(issuer);
-  if (known === undefined) signedByCache.set(issuer, (known = new Map()));
-  const id = [cert.tbs, encodeAlgorithmIdentifier(cert.signatureAlgorithm), cert.signature]
-    .map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'))
-    .join('\u0000');
-  const cached = known.get(id);
+  if (known === undefined) signedByCache.set(issuer, (known = new WeakMap()));
+  const cached = known.get(cert);
   if (cached !== undefined) return cached;
   const result = verifySignature({ spki: issuer.spki, algorithm: cert.signatureAlgorithm, data: cert.tbs, signature: cert.signature }) === true;
-  if (known.size >= SIGNED_BY_CACHE_SIZE) known.delete(known.keys().next().value!);
-  known.set(id, result);
+  known.set(cert, result);
   return result;
 }
 
-const SIGNED_BY_CACHE_SIZE = 1024;
-const signedByCache = new WeakMap<CertificateInfo, Map<string, boolean>>();
+const signedByCache = new WeakMap<CertificateInfo, WeakMap<object, boolean>>();
 
 // ---------------------------------------------------------------------------------------------
 // The store
@@ -543,7 +538,7 @@ export class TrustStore {
 
   /** The accepted CRLs signed by `csca`. */
   crlsOf(csca: CertificateInfo): readonly CrlInfo[] {
-    return Object.freeze(this.#crls.filter((c) => equalBytes(c.csca.der, csca.der)).map((c) => c.crl));
+    return Object.freeze(this.#crls.filter((c) => c.csca === csca || equalBytes(c.csca.der, csca.der)).map((c) => c.crl));
   }
 
   /** Adds a CRL (DER or PEM) if a trusted CSCA signed it (ICAO 9303-12 §7). */
