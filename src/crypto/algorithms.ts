@@ -4,7 +4,7 @@
  * RSASSA-PSS; RFC 5758 §3.2 (ecdsa-with-SHA*), RFC 4055 §3.1 (RSASSA-PSS-params).
  */
 import { hash as nodeHash } from 'node:crypto';
-import { encodeInteger, encodeOidTlv, type AlgorithmIdentifier } from '../lds/cms.js';
+import { encodeInteger, encodeOidTlv, type AlgorithmIdentifier } from '../lds/der.js';
 import { OID } from '../lds/oid.js';
 import { encodeTlv } from '../lds/tlv.js';
 

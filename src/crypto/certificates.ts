@@ -34,7 +34,7 @@ import {
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
 import { abytes, ascii, equalBytes } from '../lds/bytes.js';
-import { encodeAlgorithmIdentifier, encodeInteger, encodeSetOf, fields, type AlgorithmIdentifier } from '../lds/cms.js';
+import { encodeAlgorithmIdentifier, encodeInteger, encodeSetOf, fields, type AlgorithmIdentifier } from '../lds/der.js';
 import { ParseError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { decodeTlv, encodeTlv } from '../lds/tlv.js';

@@ -7,7 +7,8 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { abytes, ascii } from '../lds/bytes.js';
-import { encodeOidTlv, encodeSignedAttributes, encodeSignedData, type AlgorithmIdentifier, type Attribute } from '../lds/cms.js';
+import { encodeSignedAttributes, encodeSignedData, type Attribute } from '../lds/cms.js';
+import { encodeOidTlv, type AlgorithmIdentifier } from '../lds/der.js';
 import { CancuocError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { encodeTlv } from '../lds/tlv.js';

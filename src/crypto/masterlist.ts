@@ -8,7 +8,8 @@
  * (issued by the CSCA) travels in SignedData.certificates.
  */
 import { abytes } from '../lds/bytes.js';
-import { decodeSignedData, elementsOf, encodeInteger, encodeSetOf, fields, readSmallInt, type SignedData } from '../lds/cms.js';
+import { decodeSignedData, type SignedData } from '../lds/cms.js';
+import { elementsOf, encodeInteger, encodeSetOf, fields, readSmallInt } from '../lds/der.js';
 import { ParseError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { decodeTlv, encodeTlv, type TlvMode } from '../lds/tlv.js';

@@ -7,7 +7,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { abytes } from '../lds/bytes.js';
 import { CancuocError } from '../lds/errors.js';
-import { encodeOidTlv } from '../lds/cms.js';
+import { encodeOidTlv } from '../lds/der.js';
 import { OID } from '../lds/oid.js';
 import { encodeTlv, readTlv } from '../lds/tlv.js';
 import { ahash, asuite, hashLength, SUITES, type HashName, type SignatureSuite } from './algorithms.js';

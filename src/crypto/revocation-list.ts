@@ -20,7 +20,8 @@
  * The codec lives in this layer so that the reader's trust store can check a list.
  */
 import { abytes, ascii, equalBytes } from '../lds/bytes.js';
-import { decodeSignedData, elementsOf, encodeInteger, fields, readSmallInt, type SignedData } from '../lds/cms.js';
+import { decodeSignedData, type SignedData } from '../lds/cms.js';
+import { elementsOf, encodeInteger, fields, readSmallInt } from '../lds/der.js';
 import { ParseError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { decodeTlv, encodeTlv, type Tlv } from '../lds/tlv.js';

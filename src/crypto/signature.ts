@@ -12,18 +12,8 @@
  */
 import { constants, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { abytes, equalBytes } from '../lds/bytes.js';
-import {
-  attributeValue,
-  decodeAlgorithmIdentifier,
-  expectElement,
-  fields,
-  readOctetString,
-  readOid,
-  readSmallInt,
-  type AlgorithmIdentifier,
-  type SignedData,
-  type SignerInfo,
-} from '../lds/cms.js';
+import { attributeValue, type SignedData, type SignerInfo } from '../lds/cms.js';
+import { decodeAlgorithmIdentifier, expectElement, fields, readOctetString, readOid, readSmallInt, type AlgorithmIdentifier } from '../lds/der.js';
 import { attempt } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { decodeTlv, type Tlv } from '../lds/tlv.js';

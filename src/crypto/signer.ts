@@ -12,7 +12,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { abytes, hex } from '../lds/bytes.js';
-import { encodeInteger } from '../lds/cms.js';
+import { encodeInteger } from '../lds/der.js';
 import { ParseError } from '../lds/errors.js';
 import { decodeTlv, encodeTlv, readTlvList } from '../lds/tlv.js';
 import { ahash, asuite, hashLength, SUITES, type HashName, type SignatureSuite } from './algorithms.js';

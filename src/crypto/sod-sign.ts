@@ -5,7 +5,7 @@
  * one SignerInfo v1 naming the DS by issuerAndSerialNumber, and the DS certificate included.
  */
 import { abytes } from '../lds/bytes.js';
-import type { AlgorithmIdentifier } from '../lds/cms.js';
+import type { AlgorithmIdentifier } from '../lds/der.js';
 import { CancuocError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { encodeLdsSecurityObject, wrapSod } from '../lds/sod.js';

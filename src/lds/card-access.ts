@@ -3,7 +3,7 @@
  * 9303-11 §9.2.1. The file is a DER SecurityInfos with no wrapper tag; it announces PACE (and on
  * some cards CA and TA) before any access control.
  */
-import type { AlgorithmIdentifier } from './cms.js';
+import type { AlgorithmIdentifier } from './der.js';
 import {
   decodeSecurityInfos,
   describeProtocol,

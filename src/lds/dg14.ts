@@ -17,7 +17,7 @@ import {
   type SecurityInfoInput,
   type SecurityInfos,
 } from './security-infos.js';
-import { expectElement, fields } from './cms.js';
+import { expectElement, fields } from './der.js';
 import { decodeTlv, encodeTlv, type TlvMode } from './tlv.js';
 
 const TAG_DG14 = fileByDg(14)!.tag!;

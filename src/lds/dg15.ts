@@ -4,7 +4,7 @@
  * keeps the file exactly as read.
  */
 import { abytes } from './bytes.js';
-import { expectElement, fields } from './cms.js';
+import { expectElement, fields } from './der.js';
 import { fileByDg } from './files.js';
 import { decodePublicKeyTlv, type PublicKeyInfo } from './public-key.js';
 import { decodeTlv, encodeTlv, type TlvMode } from './tlv.js';

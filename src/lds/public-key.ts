@@ -16,19 +16,7 @@
  * The decoded key keeps its raw DER; hashes and key ids are computed over that.
  */
 import { abytes, concat } from './bytes.js';
-import {
-  decodeAlgorithmIdentifier,
-  encodeAlgorithmIdentifier,
-  encodeInteger,
-  encodeOidTlv,
-  expectElement,
-  fields,
-  readOctetString,
-  readOid,
-  readSmallInt,
-  readUnsigned,
-  type AlgorithmIdentifier,
-} from './cms.js';
+import { decodeAlgorithmIdentifier, encodeAlgorithmIdentifier, encodeInteger, encodeOidTlv, expectElement, fields, readOctetString, readOid, readSmallInt, readUnsigned, type AlgorithmIdentifier } from './der.js';
 import { ParseError } from './errors.js';
 import { OID } from './oid.js';
 import { decodeTlv, encodeTlv, type Tlv, type TlvMode } from './tlv.js';

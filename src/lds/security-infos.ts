@@ -19,20 +19,7 @@
  * version a terminal accepts is the reader's decision.
  */
 import { abytes } from './bytes.js';
-import {
-  decodeAlgorithmIdentifier,
-  elementsOf,
-  encodeAlgorithmIdentifier,
-  encodeInteger,
-  encodeOidTlv,
-  encodeSetOf,
-  expectElement,
-  fields,
-  readOid,
-  readSmallInt,
-  type AlgorithmIdentifier,
-  type Fields,
-} from './cms.js';
+import { decodeAlgorithmIdentifier, elementsOf, encodeAlgorithmIdentifier, encodeInteger, encodeOidTlv, encodeSetOf, expectElement, fields, readOid, readSmallInt, type AlgorithmIdentifier, type Fields } from './der.js';
 import { OID } from './oid.js';
 import { decodePublicKeyTlv, type PublicKeyInfo } from './public-key.js';
 import { decodeTlv, encodeTlv, type Tlv, type TlvMode } from './tlv.js';

@@ -11,19 +11,8 @@
  *   LDSVersionInfo ::= SEQUENCE { ldsVersion PrintableString, unicodeVersion PrintableString }
  */
 import { abytes, ascii } from './bytes.js';
-import {
-  decodeAlgorithmIdentifier,
-  decodeSignedData,
-  elementsOf,
-  encodeAlgorithmIdentifier,
-  encodeInteger,
-  expectElement,
-  fields,
-  readOctetString,
-  readSmallInt,
-  type AlgorithmIdentifier,
-  type SignedData,
-} from './cms.js';
+import { decodeSignedData, type SignedData } from './cms.js';
+import { decodeAlgorithmIdentifier, elementsOf, encodeAlgorithmIdentifier, encodeInteger, expectElement, fields, readOctetString, readSmallInt, type AlgorithmIdentifier } from './der.js';
 import { ParseError } from './errors.js';
 import { OID } from './oid.js';
 import { decodeTlv, encodeTlv, type Tlv, type TlvMode } from './tlv.js';

@@ -11,19 +11,8 @@ import { decodeMasterList } from '../crypto/masterlist.js';
 import { decodeRevocationList, findRevokedDocument, type RevocationList, type RevokedDocument } from '../crypto/revocation-list.js';
 import { verifySignature, verifySignerInfo } from '../crypto/signature.js';
 import { ascii, equalBytes, hex } from '../lds/bytes.js';
-import {
-  decodeAlgorithmIdentifier,
-  decodeSignedData,
-  elementsOf,
-  expectElement,
-  fields,
-  readOctetString,
-  readOid,
-  readSmallInt,
-  type AlgorithmIdentifier,
-  type SignedData,
-  type SignerInfo,
-} from '../lds/cms.js';
+import { decodeSignedData, type SignedData, type SignerInfo } from '../lds/cms.js';
+import { decodeAlgorithmIdentifier, elementsOf, expectElement, fields, readOctetString, readOid, readSmallInt, type AlgorithmIdentifier } from '../lds/der.js';
 import { attempt, ParseError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { childrenOf, decodeTlv, type Tlv } from '../lds/tlv.js';

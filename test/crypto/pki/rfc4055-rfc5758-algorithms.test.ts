@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hex } from '../../../src/lds/bytes.js';
-import { encodeAlgorithmIdentifier } from '../../../src/lds/cms.js';
+import { encodeAlgorithmIdentifier } from '../../../src/lds/der.js';
 import {
   hashFromOid,
   hashOid,

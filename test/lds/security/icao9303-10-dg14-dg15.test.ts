@@ -4,7 +4,7 @@
  * icao-worked-examples.md §4.1 and §5.3, cross-checked with openssl asn1parse.
  */
 import { describe, expect, it } from 'vitest';
-import { compareDer } from '../../../src/lds/cms.js';
+import { compareDer } from '../../../src/lds/der.js';
 import { fromHex, hex } from '../../../src/lds/bytes.js';
 import { activeAuthenticationInfo, chipAuthenticationOptions, decodeDg14, encodeDg14 } from '../../../src/lds/dg14.js';
 import { decodeDg15, encodeDg15 } from '../../../src/lds/dg15.js';

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from '../../../src/lds/bytes.js';
-import { encodeAlgorithmIdentifier, encodeInteger, encodeSignedAttributes, encodeSignedData } from '../../../src/lds/cms.js';
+import { encodeSignedAttributes, encodeSignedData } from '../../../src/lds/cms.js';
+import { encodeAlgorithmIdentifier, encodeInteger } from '../../../src/lds/der.js';
 import { encodeOid, OID } from '../../../src/lds/oid.js';
 import {
   dataGroupHash,

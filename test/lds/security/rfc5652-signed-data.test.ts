@@ -10,18 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { equalBytes, fromHex, hex } from '../../../src/lds/bytes.js';
-import {
-  attributeValue,
-  compareDer,
-  decodeSignedData,
-  encodeAlgorithmIdentifier,
-  encodeInteger,
-  encodeSetOf,
-  encodeSignedAttributes,
-  encodeSignedData,
-  readInteger,
-  type SignedData,
-} from '../../../src/lds/cms.js';
+import { attributeValue, decodeSignedData, encodeSignedAttributes, encodeSignedData, type SignedData } from '../../../src/lds/cms.js';
+import { compareDer, encodeAlgorithmIdentifier, encodeInteger, encodeSetOf, readInteger } from '../../../src/lds/der.js';
 import { ParseError } from '../../../src/lds/errors.js';
 import { encodeOid, OID } from '../../../src/lds/oid.js';
 import { decodeTlv, encodeTlv } from '../../../src/lds/tlv.js';
