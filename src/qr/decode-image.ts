@@ -44,7 +44,15 @@ export interface DecodeImageOptions {
   readonly fastOnly?: boolean;
   /** The engines in order (default DEFAULT_ENGINES): each runs only when those before read nothing. */
   readonly engines?: readonly QrEngine[];
+  /**
+   * Milliseconds after which no further retry pass or engine starts (default DEFAULT_BUDGET_MS;
+   * Infinity for none). The fast and full-resolution passes of the first engine always run. A
+   * large photo with no code otherwise takes the whole ladder, which is many seconds.
+   */
+  readonly budgetMs?: number;
 }
+
+export const DEFAULT_BUDGET_MS = 3000;
 
 /** zxing-wasm, then jsQR: zxing-wasm read the degraded set faster and as often (bench/qr.ts). */
 export const DEFAULT_ENGINES: readonly QrEngine[] = Object.freeze([zxingEngine, jsqrEngine]);
@@ -127,6 +135,10 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
   if (!Array.isArray(engines) || engines.length === 0 || !engines.every((e) => typeof e?.scan === 'function')) {
     throw new TypeError('"engines" expected a non-empty array of QR engines');
   }
+  const budgetMs = options.budgetMs ?? DEFAULT_BUDGET_MS;
+  if (typeof budgetMs !== 'number' || !(budgetMs >= 0)) throw new RangeError(`"budgetMs" expected a number ≥ 0, got ${String(budgetMs)}`);
+  const deadline = performance.now() + budgetMs;
+  const late = (): boolean => performance.now() > deadline;
   const bytes = await load(input);
   const meta = await guard(() => sharp(bytes).metadata());
   if (meta.width === undefined || meta.height === undefined) {
@@ -169,7 +181,7 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
     const src = await source(pass.normalised);
     let any = false;
     for (const region of pass.build(() => raw(src), src.width, src.height)) {
-      if (found.length >= maxCodes) break;
+      if (found.length >= maxCodes || (pass !== FULL && late())) break;
       const frame = await guard(() => luma(region.pipeline));
       any = (await scanFrame(engine, frame, region.placement, pass.name, pass.invert === true)) || any;
     }
@@ -184,19 +196,23 @@ export async function decodeQrImage(input: Uint8Array | string, options: DecodeI
   const ladder = async (engine: QrEngine): Promise<boolean> => {
     if (await scanFrame(engine, fast, { ...AT_ORIGIN, scale: width / fastWidth }, 'fast', false)) return true;
     if (fastWidth < width && (await runPass(engine, FULL))) return true;
-    for (const pass of fastOnly ? [] : RETRIES) if (await runPass(engine, pass)) return true;
+    for (const pass of fastOnly ? [] : RETRIES) {
+      if (late()) return false;
+      if (await runPass(engine, pass)) return true;
+    }
     return false;
   };
   // each engine over the whole ladder, the next only when those before read nothing at all: a
   // codeless frame costs the fallback's time only off the fast path, where video has no use for it
   let reader: QrEngine | undefined;
-  for (const engine of fastOnly ? engines.slice(0, 1) : engines) {
+  for (const [i, engine] of (fastOnly ? engines.slice(0, 1) : engines).entries()) {
+    if (i > 0 && late()) break;
     if (await ladder(engine)) {
       reader = engine;
       break;
     }
   }
-  if (reader === undefined || fastOnly || found.length >= maxCodes) return freeze(found);
+  if (reader === undefined || fastOnly || found.length >= maxCodes || late()) return freeze(found);
   // more codes may hide next to those found: once more over the source with them blanked out
   if (!(await runPass(reader, FULL))) await runPass(reader, HALVES);
   return freeze(found);

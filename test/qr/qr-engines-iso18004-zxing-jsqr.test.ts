@@ -85,6 +85,37 @@ describe('engine order and fallback', () => {
     expect(codes.map((c) => [hex(c.bytes), c.engine, c.pass])).toEqual([[hex(TEXT), 'zxing-wasm', 'fast']]);
   });
 
+  it('the time budget stops the retry ladder and the fallback, never the first passes', async () => {
+    const photo = (await degradedPhotos(SEAL))[1]!.jpeg;
+    const blind = counted(BLIND_STAND_IN);
+    const jsqr = counted(jsqrEngine);
+    expect(await decodeQrImage(photo, { budgetMs: 0, engines: [blind.engine, jsqr.engine] })).toEqual([]);
+    // a 1280-wide frame: the fast pass is the full resolution, so one call and no retry
+    expect([blind.calls(), jsqr.calls()]).toEqual([1, 0]);
+    const unlimited = counted(BLIND_STAND_IN);
+    const codes = await decodeQrImage(photo, { budgetMs: Infinity, engines: [unlimited.engine, jsqrEngine] });
+    expect(codes.map((c) => [hex(c.bytes), c.engine])).toEqual([[hex(SEAL), 'jsqr']]);
+    expect(unlimited.calls()).toBeGreaterThan(10);
+    await expect(decodeQrImage(photo, { budgetMs: -1 })).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('jsQR reads a large frame shrunk, and reports the corners in the frame as given', async () => {
+    const png = await qrPng(TEXT, 8);
+    const size = (await sharp(png).metadata()).width!;
+    const [left, top] = [2100, 1200];
+    const frame = await lumaOf(
+      await sharp({ create: { width: 3200, height: 2400, channels: 3, background: '#fff' } }).composite([{ input: png, left, top }]).png().toBuffer(),
+    );
+    const hits = await jsqrEngine.scan(frame, { maxCodes: 2, invert: false });
+    expect(hits.map((h) => hex(h.bytes))).toEqual([hex(TEXT)]);
+    for (const p of hits[0]!.corners) {
+      expect(p.x).toBeGreaterThanOrEqual(left);
+      expect(p.x).toBeLessThanOrEqual(left + size);
+      expect(p.y).toBeGreaterThanOrEqual(top);
+      expect(p.y).toBeLessThanOrEqual(top + size);
+    }
+  });
+
   it('finds several codes with either engine', async () => {
     const img = await sharp({ create: { width: 1000, height: 560, channels: 3, background: '#fff' } })
       .composite([{ input: await qrPng(TEXT, 4), left: 20, top: 40 }, { input: await qrPng(SEAL, 4), left: 520, top: 40 }])
