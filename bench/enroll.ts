@@ -11,12 +11,13 @@ import { initPki, loadPki } from '../src/crypto/pki.js';
 import { renderCardFace } from '../src/issuance/card-face.js';
 import { parseCitizenRecord } from '../src/issuance/citizen.js';
 import { enroll } from '../src/issuance/enroll.js';
+import { packageRoot } from '../bin/commands/package-root.js';
 import { round } from './measure.js';
 
 const HEAD = { left: 225, top: 135, width: 350, height: 475 };
 
 export async function runEnrollBench(): Promise<Record<string, number>> {
-  const root = join(import.meta.dirname, '..');
+  const root = packageRoot();
   const citizens = readdirSync(join(root, 'fixtures/citizens')).filter((f) => f.endsWith('.json')).sort();
   const inputs = citizens.map((f) => {
     const n = /(\d+)/.exec(f)![1]!;

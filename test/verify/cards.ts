@@ -18,9 +18,10 @@ import { fileByName } from '../../src/lds/files.js';
 import { InProcessTransport } from '../../src/reader/in-process.js';
 import { LOCK_COMMAND, personalizationSteps } from '../../src/reader/personalize.js';
 import { TrustStore } from '../../src/reader/trust-store.js';
+import { packageRoot } from '../../bin/commands/package-root.js';
 import { OpensslCa, stamp, tempDir, type IssuedCert } from '../helpers/openssl-pki.js';
 
-const ROOT = join(import.meta.dirname, '../..');
+const ROOT = packageRoot();
 const YEAR = 365 * 86_400_000;
 
 export interface TestPki {
