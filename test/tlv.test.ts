@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from '../src/lds/bytes.js';
 import { ParseError } from '../src/lds/errors.js';
-import { childrenOf, decodeTlv, encodeLength, encodeTlv, readTlvList } from '../src/lds/tlv.js';
+import { childrenOf, decodeTlv, encodeLength, encodeTlv, readTlv, readTlvList } from '../src/lds/tlv.js';
 
 describe('BER-TLV (ISO 7816-4 §5.2, X.690 §8.1)', () => {
   it('reads the EF.COM of ICAO 9303-11 App. D.4 with multi-byte tags', () => {
@@ -46,6 +46,21 @@ describe('BER-TLV (ISO 7816-4 §5.2, X.690 §8.1)', () => {
       const err = e as ParseError;
       expect(err.code).toBe('TLV_TRUNCATED');
       expect(err.place.offset).toBe(0);
+    }
+  });
+
+  it('bounds children by their parent: a child running past it is truncated, though bytes follow', () => {
+    // 30 04 [04 05 41 42] 43 44 45: the OCTET STRING claims 5 bytes, its parent leaves it 2
+    const outer = readTlv(fromHex('30040405414243444545'));
+    expect(hex(outer.raw)).toBe('300404054142');
+    try {
+      childrenOf(outer);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ParseError);
+      expect((e as ParseError).code).toBe('TLV_TRUNCATED');
+      expect((e as ParseError).place.offset).toBe(2);
+      expect((e as ParseError).message).toMatch(/2 left/);
     }
   });
 

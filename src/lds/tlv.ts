@@ -74,11 +74,15 @@ class TlvView implements Tlv {
   get size(): number {
     return this.#end - this.#start;
   }
+  /** The children, read in place from the source (no view of the value made). */
+  children(mode: TlvMode): Tlv[] {
+    return readList(this.#bytes, this.#valueStart, this.#valueEnd, mode, this.#base);
+  }
 }
 
-function need(bytes: Uint8Array, at: number, n: number, what: string, base: number): void {
-  if (at + n > bytes.length) {
-    throw new ParseError('TLV_TRUNCATED', `truncated ${what}: need ${n} more byte(s), have ${bytes.length - at}`, {
+function need(at: number, end: number, n: number, what: string, base: number): void {
+  if (at + n > end) {
+    throw new ParseError('TLV_TRUNCATED', `truncated ${what}: need ${n} more byte(s), have ${end - at}`, {
       offset: base + at,
     });
   }
@@ -86,14 +90,19 @@ function need(bytes: Uint8Array, at: number, n: number, what: string, base: numb
 
 /** Reads one TLV at `at` in `bytes`; `base` is the absolute offset of bytes[0]. */
 export function readTlv(bytes: Uint8Array, at = 0, mode: TlvMode = 'der', base = 0): Tlv {
+  return readIn(bytes, at, bytes.length, mode, base);
+}
+
+/** One TLV at `at` that must end by `end` (the end of the buffer, or of the value holding it). */
+function readIn(bytes: Uint8Array, at: number, end: number, mode: TlvMode, base: number): TlvView {
   const start = at;
-  need(bytes, at, 1, 'tag', base);
+  need(at, end, 1, 'tag', base);
   const first = bytes[at++]!;
   let tag = first;
   if ((first & 0x1f) === 0x1f) {
     let count = 1;
     for (;;) {
-      need(bytes, at, 1, 'tag', base);
+      need(at, end, 1, 'tag', base);
       const b = bytes[at++]!;
       tag = tag * 256 + b;
       count++;
@@ -103,20 +112,20 @@ export function readTlv(bytes: Uint8Array, at = 0, mode: TlvMode = 'der', base =
       if ((b & 0x80) === 0) break;
     }
   }
-  need(bytes, at, 1, 'length', base);
+  need(at, end, 1, 'length', base);
   const lengthStart = at;
   const l0 = bytes[at++]!;
   let length: number;
   if (l0 < 0x80) {
     length = l0;
   } else if (l0 === 0x80) {
-    return readIndefinite(bytes, start, at, tag, mode, base);
+    return readIndefinite(bytes, start, at, end, tag, mode, base);
   } else {
     const n = l0 & 0x7f;
     if (n > MAX_LENGTH_BYTES) {
       throw new ParseError('TLV_LENGTH_TOO_LONG', `length field of ${n} bytes`, { tag, offset: base + lengthStart });
     }
-    need(bytes, at, n, 'length', base);
+    need(at, end, n, 'length', base);
     length = 0;
     for (let i = 0; i < n; i++) length = length * 256 + bytes[at++]!;
     if (mode === 'der' && (length < 0x80 || (n > 1 && bytes[lengthStart + 1] === 0))) {
@@ -126,8 +135,8 @@ export function readTlv(bytes: Uint8Array, at = 0, mode: TlvMode = 'der', base =
       });
     }
   }
-  if (at + length > bytes.length) {
-    throw new ParseError('TLV_TRUNCATED', `value of ${length} bytes runs past the end (${bytes.length - at} left)`, {
+  if (at + length > end) {
+    throw new ParseError('TLV_TRUNCATED', `value of ${length} bytes runs past the end (${end - at} left)`, {
       tag,
       offset: base + start,
     });
@@ -135,7 +144,7 @@ export function readTlv(bytes: Uint8Array, at = 0, mode: TlvMode = 'der', base =
   return new TlvView(bytes, start, at, at + length, at + length, tag, base);
 }
 
-function readIndefinite(bytes: Uint8Array, start: number, valueStart: number, tag: number, mode: TlvMode, base: number): Tlv {
+function readIndefinite(bytes: Uint8Array, start: number, valueStart: number, end: number, tag: number, mode: TlvMode, base: number): TlvView {
   if (mode === 'der' || (bytes[start]! & 0x20) === 0) {
     throw new ParseError('TLV_INDEFINITE_LENGTH', 'indefinite length not allowed here (X.690 §8.1.3.6)', {
       tag,
@@ -144,22 +153,26 @@ function readIndefinite(bytes: Uint8Array, start: number, valueStart: number, ta
   }
   let at = valueStart;
   for (;;) {
-    if (at + 2 <= bytes.length && bytes[at] === 0 && bytes[at + 1] === 0) break;
-    if (at >= bytes.length) {
+    if (at + 2 <= end && bytes[at] === 0 && bytes[at + 1] === 0) break;
+    if (at >= end) {
       throw new ParseError('TLV_TRUNCATED', 'indefinite length without end-of-contents', { tag, offset: base + start });
     }
-    at += readTlv(bytes, at, mode, base).size;
+    at += readIn(bytes, at, end, mode, base).size;
   }
   return new TlvView(bytes, start, valueStart, at, at + 2, tag, base);
 }
 
 /** Reads every TLV in `bytes`. In lenient mode trailing 00 or FF padding is ignored. */
 export function readTlvList(bytes: Uint8Array, mode: TlvMode = 'der', base = 0): Tlv[] {
+  return readList(bytes, 0, bytes.length, mode, base);
+}
+
+function readList(bytes: Uint8Array, from: number, end: number, mode: TlvMode, base: number): Tlv[] {
   const out: Tlv[] = [];
-  let at = 0;
-  while (at < bytes.length) {
-    if (mode === 'lenient' && isPadding(bytes, at)) break;
-    const t = readTlv(bytes, at, mode, base);
+  let at = from;
+  while (at < end) {
+    if (mode === 'lenient' && isPadding(bytes, at, end)) break;
+    const t = readIn(bytes, at, end, mode, base);
     out.push(t);
     at += t.size;
   }
@@ -170,7 +183,7 @@ export function readTlvList(bytes: Uint8Array, mode: TlvMode = 'der', base = 0):
 export function decodeTlv(bytes: Uint8Array, mode: TlvMode = 'der', base = 0): Tlv {
   const t = readTlv(bytes, 0, mode, base);
   const end = t.size;
-  if (end < bytes.length && !(mode === 'lenient' && isPadding(bytes, end))) {
+  if (end < bytes.length && !(mode === 'lenient' && isPadding(bytes, end, bytes.length))) {
     throw new ParseError('TLV_TRAILING_BYTES', `${bytes.length - end} byte(s) after the object`, {
       tag: t.tag,
       offset: base + end,
@@ -187,7 +200,7 @@ export function childrenOf(parent: Tlv, mode: TlvMode = 'der'): Tlv[] {
       offset: parent.offset,
     });
   }
-  return readTlvList(parent.value, mode, parent.valueOffset);
+  return parent instanceof TlvView ? parent.children(mode) : readTlvList(parent.value, mode, parent.valueOffset);
 }
 
 /** Reads one TLV and checks its tag. */
@@ -213,10 +226,10 @@ export function requireChild(list: readonly Tlv[], tag: number, parent: Tlv | un
   return found;
 }
 
-function isPadding(bytes: Uint8Array, from: number): boolean {
+function isPadding(bytes: Uint8Array, from: number, end: number): boolean {
   const pad = bytes[from];
   if (pad !== 0x00 && pad !== 0xff) return false;
-  for (let i = from; i < bytes.length; i++) if (bytes[i] !== pad) return false;
+  for (let i = from; i < end; i++) if (bytes[i] !== pad) return false;
   return true;
 }
 
