@@ -3,21 +3,37 @@ import { verifyAuditLog } from '../../src/issuance/audit-log.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { withRegistry } from './registry.js';
 
-/** `cancuoc audit verify`: the hash chain of the registry's audit log and its agreement with the cards. */
+/**
+ * `cancuoc audit verify --db DB [--head SEQ:HASH]`: the hash chain of the registry's audit log
+ * and its agreement with the cards. The chain alone cannot see entries cut from its end; a head
+ * printed by an earlier run and kept elsewhere (`--head`) can (docs/registry.md, "Audit log").
+ */
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('the hash-chained audit log of the production line');
   audit
     .command('verify')
     .description('check that no audit entry was edited, removed, inserted or reordered')
     .requiredOption('--db <file>', 'registry database')
+    .option('--head <seq:hash>', 'a head printed by an earlier `audit verify` and kept elsewhere: the log must still hold it')
     .option('--json', 'print the result as JSON')
-    .action((opts: { db: string; json?: boolean }) => {
-      const { result, problems } = withRegistry(opts.db, (r) => ({ result: verifyAuditLog(r.database), problems: r.crossCheck() }));
+    .action((opts: { db: string; head?: string; json?: boolean }) => {
+      const expectHead = opts.head === undefined ? undefined : parseHead(opts.head);
+      const { result, problems } = withRegistry(opts.db, (r) => ({
+        result: verifyAuditLog(r.database, expectHead === undefined ? {} : { expectHead }),
+        problems: r.crossCheck(),
+      }));
       if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...result, crossCheck: problems }, null, 2)}\n`);
       if (!result.ok) throw broken(result.code ?? 'AUDIT_INVALID', `audit log broken at ${result.reason}`);
       if (problems.length > 0) throw broken('AUDIT_REGISTRY_MISMATCH', `audit log and registry disagree: ${problems[0]!}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`);
-      if (opts.json !== true) process.stdout.write(`audit log intact: ${result.entries} entries, head seq ${result.head?.seq ?? 0} ${result.head?.hash ?? ''}\n`);
+      const head = result.head === undefined ? 'none' : `${result.head.seq}:${result.head.hash}`;
+      if (opts.json !== true) process.stdout.write(`audit log intact: ${result.entries} entries, head ${head}\n`);
     });
+}
+
+function parseHead(text: string): { seq: number; hash: string } {
+  const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text.trim().toLowerCase());
+  if (m === null) throw new CliError(EXIT.badInput, 'CLI_AUDIT_HEAD', `--head ${text}: expected SEQ:HASH as printed by \`audit verify\` (64 hex digits)`);
+  return { seq: Number(m[1]), hash: m[2]! };
 }
 
 function broken(code: string, message: string): CliError {
