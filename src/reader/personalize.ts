@@ -27,7 +27,7 @@ import { ecDomainByNodeName, i2os, os2i } from '../crypto/curves.js';
 import { LDS1_AID, openCard } from './card-session.js';
 import { learnReadLimits, selectEf, SHORT_LIMITS, type ReadLimits } from './read-file.js';
 import { plainExchange, type Exchange } from './secure-transport.js';
-import type { Transport } from './transport.js';
+import { borrowedTransport, type Transport } from './transport.js';
 
 /** manifest.json of a document set (version 1, defined by the lead for `cancuoc lds build`). */
 export interface DocumentSetManifest {
@@ -246,17 +246,6 @@ function fail(code: string, message: string, step: string, file: string | undefi
   return new PersonalizationError(code, `personalization failed, card left unlocked: ${message}`, place, cause === undefined ? undefined : { cause });
 }
 
-/** The transport, minus close(): the verification session must not release the card. */
-function borrowed(transport: Transport): Transport {
-  return {
-    transmit: (apdu) => transport.transmit(apdu),
-    get maxCommandLength() {
-      return transport.maxCommandLength;
-    },
-    close: async () => undefined,
-  };
-}
-
 function chunkFor(limits: ReadLimits): number {
   // Header 4 + extended Lc 3 + D7 wrapping (54 05 off:3, 53 83 L:3) = 17 bytes around the data.
   return limits.extended ? Math.min(limits.maxCommandLength - 17, 0xffff - 17) : 255;
@@ -288,7 +277,7 @@ export async function personalize(transport: Transport, set: DocumentSet, option
   // Read everything back through PACE with the CAN, as a terminal in the field would.
   let session;
   try {
-    session = await openCard(borrowed(transport), { can: set.manifest.can }, { method: 'pace', ...(atr && { atr }) });
+    session = await openCard(borrowedTransport(transport), { can: set.manifest.can }, { method: 'pace', ...(atr && { atr }) });
   } catch (e) {
     throw fail('PERSO_VERIFY_FAILED', `PACE with the CAN failed (${e instanceof CancuocError ? e.code : 'error'})`, 'verify PACE', 'CardAccess', e);
   }

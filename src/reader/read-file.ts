@@ -258,18 +258,23 @@ function offsetData(data: Uint8Array, file: string, offset: number): Uint8Array 
 /** §12.7.1: EF.ATR/INFO in the master file. */
 const FID_ATR_INFO = 0x2f01;
 
-/** EF.ATR/INFO is a list of data objects, not one TLV: read it whole (it is short) in the clear. */
-async function readAtrInfo(exchange: Exchange): Promise<Uint8Array | undefined> {
-  if ((await exchange(selectEf(FID_ATR_INFO))).sw !== 0x9000) return undefined;
+/**
+ * EF.ATR/INFO (ISO/IEC 7816-4 §12.7.1), read in the clear: a list of data objects, not one TLV,
+ * and short, so one READ BINARY. `data` is undefined, with the refusing status word, when the
+ * card has none or refuses it.
+ */
+export async function readAtrInfo(exchange: Exchange): Promise<{ readonly data: Uint8Array | undefined; readonly sw: number }> {
+  const select = await exchange(selectEf(FID_ATR_INFO));
+  if (select.sw !== 0x9000) return { data: undefined, sw: select.sw };
   const response = await exchange(readAt(0, 256));
-  return ok(response.sw) ? response.data : undefined;
+  return { data: ok(response.sw) ? response.data : undefined, sw: response.sw };
 }
 
 /** ISO/IEC 7816-4 §12.7.1 via the ATR: EF.ATR/INFO is read only when the card says it holds the limits. */
 export async function learnReadLimits(exchange: Exchange, transport: Transport, atr: Uint8Array | undefined): Promise<ReadLimits> {
   const caps = atr === undefined ? undefined : cardCapabilities(atr);
   if (caps !== undefined && !(caps.extendedLength && caps.extendedLengthInfo)) return SHORT_LIMITS;
-  const info = await readAtrInfo(exchange);
+  const info = (await readAtrInfo(exchange)).data;
   let limits: ReadLimits | undefined;
   try {
     limits = info === undefined ? undefined : extendedLengthInfo(info);

@@ -20,6 +20,20 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/**
+ * `transport` lent to a session that will close it: the session's close() leaves the connection
+ * open, so that the lender can go on (personalization reads back, then locks, on one connection).
+ */
+export function borrowedTransport(transport: Transport): Transport {
+  return {
+    transmit: (apdu) => transport.transmit(apdu),
+    get maxCommandLength() {
+      return transport.maxCommandLength;
+    },
+    close: async () => undefined,
+  };
+}
+
 export interface TransportErrorOptions {
   readonly cause?: unknown;
   /** The PC/SC return code (SCARD_E_… / SCARD_W_…) when the error came from the PC/SC stack. */
