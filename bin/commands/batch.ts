@@ -1,15 +1,17 @@
 /**
- * `cancuoc batch run --queue Q.(csv|jsonl) --pki DIR --db registry.sqlite [--reader NAME]
- * [--limit N] [--json] [--trust ...]`: the production line (src/issuance/production-line.ts).
- * Enqueues the file's records (a second run adds none), then makes cards until the queue is
- * empty; after a crash the same command resumes. A progress bar on a terminal (stderr), one
- * JSON line per card on stdout with --json (ID number and document number, no other personal
- * data). Exit 0 all issued, 1 some set aside, 3 no reader / no card / line halted, 4 bad input.
+ * `cancuoc batch run --queue Q.(csv|jsonl) --pki DIR --db registry.sqlite [--reader NAME]...
+ * [--all-readers] [--limit N] [--json] [--trust ...]`: the production line
+ * (src/issuance/production-line.ts), one station per reader, all in this process. Enqueues the
+ * file's records (a second run adds none), then makes cards until the queue is empty; after a
+ * crash the same command resumes. A progress bar on a terminal (stderr), one JSON line per card
+ * on stdout with --json (station, ID number and document number, no other personal data).
+ * Exit 0 all issued, 1 some set aside, 3 no reader / no card / line halted, 4 bad input
+ * (an unknown --reader, a registry another batch run is using).
  */
 import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
-import { LineError, openPcscStation, runProductionLine, type LineCardResult, type LineSummary } from '../../src/issuance/production-line.js';
+import { LineError, openPcscStation, runProductionLine, type CardStation, type LineCardResult, type LineSummary } from '../../src/issuance/production-line.js';
 import { loadQueueFile } from '../../src/issuance/queue-file.js';
 import { Registry } from '../../src/issuance/registry.js';
 import { listReaders } from '../../src/reader/pcsc.js';
@@ -23,7 +25,8 @@ interface BatchRunOptions {
   queue: string;
   pki: string;
   db: string;
-  reader?: string;
+  reader: string[];
+  allReaders?: boolean;
   limit?: string;
   json?: boolean;
   trust?: string[];
@@ -41,7 +44,8 @@ export function registerBatch(program: Command): void {
     .requiredOption('--queue <file>', 'queue of enrollments: .jsonl or .csv (docs/queue.md)')
     .requiredOption('--pki <dir>', 'PKI made by `cancuoc pki init` (keys: CANCUOC_PASSPHRASE)')
     .requiredOption('--db <file>', 'registry database (created if missing)')
-    .option('--reader <name>', 'PC/SC reader (default: the first one)')
+    .option('--reader <name>', 'PC/SC reader, one station each; repeat for several stations (default: the first reader)', (v: string, all: string[]) => [...all, v], [])
+    .option('--all-readers', 'one station on every reader pcscd lists')
     .option('--limit <n>', 'finish at most this many records in this run')
     .option('--json', 'one JSON line per card on stdout')
     .option('--trust <path...>', 'more trust for verification (the PKI CSCA and CRL are always trusted)')
@@ -55,27 +59,35 @@ export function registerBatch(program: Command): void {
       const photoBudget = photoBudgetOption(opts.photoBudget);
       const entries = await loadQueueFile(opts.queue);
       const pki = await loadPki(opts.pki);
+      let readers: readonly string[];
+      try {
+        readers = await chooseReaders(opts.reader, opts.allReaders === true);
+      } catch (e) {
+        pki.close();
+        throw noCard(e);
+      }
       const registry = Registry.open(opts.db);
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      let station;
+      const stations: (CardStation & { close(): Promise<void> })[] = [];
       try {
         const trust = opts.trust === undefined ? new TrustStore() : (await loadTrust(opts.trust)).store;
         trust.addCertificates(pki.certificates.csca);
         trust.addCrl(pki.crl);
         const queued = registry.enqueue(entries);
-        const reader = opts.reader ?? (await listReaders(2000))[0];
-        if (reader === undefined) throw new CliError(EXIT.noCard, 'NO_READER', 'no PC/SC reader: is pcscd running?');
-        station = await openPcscStation(reader);
+        for (const reader of readers) stations.push(await openPcscStation(reader));
         const counts = registry.counts();
         const total = Math.min(counts.queued + counts.onLine, limit ?? Infinity);
-        const progress = new Progress(total, process.stderr.isTTY === true && opts.json !== true);
-        if (opts.json !== true) process.stderr.write(`queue: ${queued.added.length} added, ${queued.skipped.length} already known; ${total} to make on "${reader}"\n`);
+        const progress = new Progress(total, readers, process.stderr.isTTY === true && opts.json !== true);
+        if (opts.json !== true) {
+          const on = readers.length === 1 ? `"${readers[0]}"` : readers.map((r, i) => `${i + 1} "${r}"`).join(', ');
+          process.stderr.write(`queue: ${queued.added.length} added, ${queued.skipped.length} already known; ${total} to make on ${on}\n`);
+        }
         const summary = await runProductionLine({
           registry,
-          station,
+          stations,
           signers: { dsSigner: pki.signers.ds, dsCertificate: pki.certificates.ds, sealSigner: pki.signers.seal, sealCertificate: pki.certificates.seal },
           trust,
           photoBudget,
@@ -91,21 +103,49 @@ export function registerBatch(program: Command): void {
         if (opts.json !== true) process.stdout.write(summaryText(summary));
         process.exitCode = summary.setAside > 0 ? EXIT.invalid : EXIT.ok;
       } catch (e) {
-        if ((e instanceof LineError || e instanceof TransportError) && NO_CARD_CODES.has(e.code)) throw new CliError(EXIT.noCard, e.code, e.message, e);
-        throw e;
+        throw noCard(e);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        await station?.close();
+        await Promise.all(stations.map((s) => s.close()));
         registry.close();
         pki.close();
+        // node-pcsclite 1.0 may leave a reader thread holding the event loop after its context is
+        // closed (src/reader/pcsc.ts, PcscSession.close); with several readers and a busy CPU it
+        // happens now and then. Everything is closed and written: do not wait for it.
+        setTimeout(() => process.exit(), 3000).unref();
       }
     });
+}
+
+/** Errors of the card side (no reader, no card, the line halted) exit 3; others go as they are. */
+function noCard(e: unknown): unknown {
+  if ((e instanceof LineError || e instanceof TransportError) && NO_CARD_CODES.has(e.code)) return new CliError(EXIT.noCard, e.code, e.message, e);
+  return e;
+}
+
+/**
+ * The readers to run stations on: those named (each once, each known to pcscd), every reader
+ * with --all-readers, else the first one pcscd lists.
+ */
+async function chooseReaders(named: readonly string[], all: boolean): Promise<readonly string[]> {
+  const bad = (message: string): CliError => new CliError(EXIT.badInput, 'CLI_READER', message);
+  if (all && named.length > 0) throw bad('give --reader or --all-readers, not both');
+  const twice = named.find((r, i) => named.indexOf(r) !== i);
+  if (twice !== undefined) throw bad(`--reader "${twice}" is given twice: one station per reader`);
+  const present = await listReaders(2000);
+  if (present.length === 0) throw new CliError(EXIT.noCard, 'NO_READER', 'no PC/SC reader: is pcscd running?');
+  if (all) return present;
+  if (named.length === 0) return [present[0]!];
+  const unknown = named.find((r) => !present.includes(r));
+  if (unknown !== undefined) throw bad(`--reader "${unknown}": no such reader (pcscd has ${present.map((r) => `"${r}"`).join(', ')})`);
+  return named;
 }
 
 /** The JSON line of one card: no personal data beyond the ID number and the document number. */
 function cardJson(r: LineCardResult): Record<string, unknown> {
   return {
+    station: r.station,
     idNumber: r.idNumber,
     status: r.status,
     ...(r.documentNumber === undefined ? {} : { documentNumber: r.documentNumber }),
@@ -121,26 +161,33 @@ function summaryText(s: LineSummary): string {
   const stages = Object.entries(s.stages)
     .map(([k, ms]) => `${k} ${Math.round(ms)} ms`)
     .join(', ');
+  const per =
+    s.stations.length > 1 ? s.stations.map((st) => `  "${st.station}": ${st.issued} issued, ${st.setAside} set aside, ${st.rejectedCards} rejected\n`).join('') : '';
   return (
     `batch ${s.batchId}: ${s.issued} issued, ${s.setAside} set aside, ${s.rejectedCards} card(s) rejected in ` +
-    `${(s.elapsedMs / 1000).toFixed(1)} s (${perMin.toFixed(1)} cards/min)\n  time per stage: ${stages}\n`
+    `${(s.elapsedMs / 1000).toFixed(1)} s (${perMin.toFixed(1)} cards/min)\n${per}  time per stage (all stations): ${stages}\n`
   );
 }
 
-/** A one-line progress bar on stderr, redrawn with \r: done/total, rate and ETA. */
+/** A one-line progress bar on stderr, redrawn with \r: done/total, cards per station, rate and ETA. */
 class Progress {
   readonly #started = performance.now();
+  readonly #perStation: Map<string, number>;
   #done = 0;
   #setAside = 0;
 
   constructor(
     private readonly total: number,
+    readers: readonly string[],
     private readonly tty: boolean,
-  ) {}
+  ) {
+    this.#perStation = new Map(readers.map((r) => [r, 0]));
+  }
 
   card(r: LineCardResult): void {
     this.#done++;
     if (r.status === 'set-aside') this.#setAside++;
+    this.#perStation.set(r.station, (this.#perStation.get(r.station) ?? 0) + 1);
     if (this.tty) process.stderr.write(`\r${this.#line()}`);
   }
 
@@ -157,6 +204,8 @@ class Progress {
     const left = rate > 0 ? ((total - this.#done) / rate) * 60 : 0;
     const eta = `${Math.floor(left / 60)}:${String(Math.round(left % 60)).padStart(2, '0')}`;
     const aside = this.#setAside > 0 ? `, ${this.#setAside} set aside` : '';
-    return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${this.#done}/${total}${aside}  ${rate.toFixed(1)} cards/min  ETA ${eta} `;
+    // Stations by their number in the "queue: …" line: cards each.
+    const stations = this.#perStation.size > 1 ? ` (${[...this.#perStation.values()].map((n, i) => `${i + 1}: ${n}`).join(', ')})` : '';
+    return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${this.#done}/${total}${aside}${stations}  ${rate.toFixed(1)} cards/min  ETA ${eta} `;
   }
 }

@@ -3,7 +3,8 @@
  * [--port N] [--host H]` puts the virtual chip (src/card/chip.ts) in the vsmartcard vpcd reader
  * of pcscd ("Virtual PCD 00 00" on port 35963), saving the image as it is personalized.
  * SIGINT / SIGTERM close the vpcd connection — pcscd sees the card removed — save, and exit 0.
- * `card serve --hopper DIR [--cards N]` feeds blank cards one after another (src/card/hopper.ts).
+ * `card serve --hopper DIR [--cards N] [--port N]` feeds blank cards one after another
+ * (src/card/hopper.ts) into one vpcd reader; a line with two stations runs one hopper per port.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -44,7 +45,7 @@ export function registerCard(program: Command): void {
     .option('--image <file>', 'card image made by `cancuoc card new`')
     .option('--hopper <dir>', 'a card feeder: blank cards one after another; a locked card the terminal released is ejected (src/card/hopper.ts)')
     .option('--cards <n>', 'with --hopper: stop after ejecting this many cards')
-    .option('--port <n>', 'vpcd port (35963 = "Virtual PCD 00 00")', String(VPCD_DEFAULT_PORT))
+    .option('--port <n>', 'vpcd port (35963 = "Virtual PCD 00 00", 35964 = "Virtual PCD 00 01"); one hopper per reader', String(VPCD_DEFAULT_PORT))
     .option('--host <h>', 'host where pcscd runs', '127.0.0.1')
     .action(async (opts: { image?: string; hopper?: string; cards?: string; port: string; host: string }) => {
       if ((opts.image === undefined) === (opts.hopper === undefined)) {

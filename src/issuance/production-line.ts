@@ -1,7 +1,10 @@
 /**
  * The production line (issue 5 §2): for each queued citizen, enroll, wait for a blank card,
  * personalize it, read it back, verify it (PA against the CSCA, AA, CA), lock it and record it
- * issued — one card at a time in one reader, with the registry (registry.ts) as the only memory.
+ * issued — one card at a time in each station (reader), several stations side by side like the
+ * encoder stations of a card printer, with the registry (registry.ts) as the only memory. Each
+ * station claims its own records (registry-claims.ts); the signers, the trust and the registry
+ * are shared.
  *
  * The order is what makes a `kill -9` at any instant recoverable (docs/registry.md, "The line
  * after a crash"): the registry says `personalizing` before the first write, `written` once the
@@ -23,9 +26,9 @@ import { fileByName } from '../lds/files.js';
 import { readTlvList } from '../lds/tlv.js';
 import { LDS1_AID, openCard } from '../reader/card-session.js';
 import { LOCK_COMMAND, personalize, PersonalizationError } from '../reader/personalize.js';
-import { selectEf } from '../reader/read-file.js';
+import { readAtrInfo, selectEf } from '../reader/read-file.js';
 import { plainExchange } from '../reader/secure-transport.js';
-import { TransportError, type Transport } from '../reader/transport.js';
+import { borrowedTransport, TransportError, type Transport } from '../reader/transport.js';
 import type { TrustStore } from '../reader/trust-store.js';
 import { verifyCard } from '../reader/verify.js';
 import { connect, ReaderWatch } from '../reader/pcsc.js';
@@ -33,6 +36,7 @@ import { personalizationSet } from './document-set-files.js';
 import type { Enrollment } from './enroll.js';
 import { enrollQueueEntry, type LineSigners } from './queue-file.js';
 import type { LineItem, Registry } from './registry.js';
+import { HEARTBEAT_MS } from './registry-claims.js';
 
 /** Where the line's cards come and go: a PC/SC reader (openPcscStation) or a test double. */
 export interface CardStation {
@@ -48,6 +52,8 @@ export interface CardStation {
 export type LineStage = 'enroll' | 'wait-card' | 'probe' | 'personalize' | 'verify' | 'lock-issue' | 'release';
 
 export interface LineCardResult {
+  /** The station (reader) that made the card. */
+  readonly station: string;
   readonly idNumber: string;
   readonly cardId: number;
   readonly status: 'issued' | 'set-aside';
@@ -59,20 +65,29 @@ export interface LineCardResult {
   readonly ms: number;
 }
 
-export interface LineSummary {
-  readonly batchId: number;
+/** What one station did; the line's figures are the sums. */
+export interface StationSummary {
+  readonly station: string;
   readonly issued: number;
   readonly setAside: number;
   /** Locked cards found in the reader that were not blank (sent out). */
   readonly rejectedCards: number;
+  /** From the start of the run until this station stopped. */
   readonly elapsedMs: number;
   /** Milliseconds spent in each stage, summed over the cards (enroll: waiting for it only). */
   readonly stages: Readonly<Record<LineStage, number>>;
 }
 
+export interface LineSummary extends Omit<StationSummary, 'station'> {
+  readonly batchId: number;
+  readonly stations: readonly StationSummary[];
+}
+
 export interface ProductionLineOptions {
   readonly registry: Registry;
-  readonly station: CardStation;
+  /** One station; or `stations`, several working at once (one per reader). */
+  readonly station?: CardStation;
+  readonly stations?: readonly CardStation[];
   readonly signers: LineSigners;
   /** Trust for passive authentication: at least the PKI's CSCA. */
   readonly trust: TrustStore;
@@ -82,12 +97,12 @@ export interface ProductionLineOptions {
   readonly label?: string;
   /** How long to wait for a card to come or go; default 10 minutes. */
   readonly cardTimeoutMs?: number;
-  /** Consecutive failed cards before the line stops for an operator; default 3. */
+  /** Consecutive failed cards at one station before the line stops for an operator; default 3. */
   readonly maxFailures?: number;
   /** Attempts per record before it waits for an operator (set aside without retry); default 3. */
   readonly maxAttempts?: number;
   readonly onCard?: (result: LineCardResult) => void;
-  /** Checked between cards: stop cleanly after the card in hand. */
+  /** Stop cleanly: after the card in hand, or at once where a station still waits for a card. */
   readonly signal?: AbortSignal;
 }
 
@@ -133,20 +148,18 @@ export interface ChipProbe {
   readonly locked: boolean;
 }
 
-/** ISO/IEC 7816-4 §12.7.1: EF.ATR/INFO, read in the clear (it is public before and after the lock). */
-const FID_ATR_INFO = 0x2f01;
+/** ISO/IEC 7816-4 §12.7.1: DO'46' of EF.ATR/INFO, public before and after the lock. */
 const TAG_PRE_ISSUING = 0x46;
 const INS_PUT_DATA = 0xda;
 
 /** Reads the chip serial and the life-cycle state, in the clear. */
 export async function probeChip(transport: Transport): Promise<ChipProbe> {
   const exchange = plainExchange(transport);
-  const select = await exchange(selectEf(FID_ATR_INFO));
-  const read = select.sw === 0x9000 ? await exchange(commandApdu({ cla: 0, ins: INS.READ_BINARY, p1: 0, p2: 0, ne: 256 })) : select;
-  if (read.sw !== 0x9000 && read.sw !== 0x6282) {
-    throw new ParseError('CHIP_SERIAL_MISSING', `EF.ATR/INFO cannot be read (${swHex(read.sw)})`, { file: 'ATR/INFO', sw: read.sw });
+  const info = await readAtrInfo(exchange);
+  if (info.data === undefined) {
+    throw new ParseError('CHIP_SERIAL_MISSING', `EF.ATR/INFO cannot be read (${swHex(info.sw)})`, { file: 'ATR/INFO', sw: info.sw });
   }
-  const serial = readTlvList(read.data, 'lenient').find((d) => d.tag === TAG_PRE_ISSUING)?.value;
+  const serial = readTlvList(info.data, 'lenient').find((d) => d.tag === TAG_PRE_ISSUING)?.value;
   if (serial === undefined || serial.length === 0 || serial.length > 32) {
     throw new ParseError('CHIP_SERIAL_MISSING', "EF.ATR/INFO has no DO'46' chip serial", { file: 'ATR/INFO', tag: TAG_PRE_ISSUING });
   }
@@ -169,17 +182,6 @@ export function sodHash(sod: Uint8Array): Uint8Array {
 
 /** Checks of verify.ts whose failure is the chip's (reading, AA, CA), not the document's. */
 const CHIP_CHECKS: ReadonlySet<string> = new Set(['read', 'aa', 'ca']);
-
-/** The transport without close(): sessions opened on it must not release the card. */
-function held(transport: Transport): Transport {
-  return {
-    transmit: (apdu) => transport.transmit(apdu),
-    get maxCommandLength() {
-      return transport.maxCommandLength;
-    },
-    close: async () => undefined,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The line
@@ -217,60 +219,135 @@ interface Hand {
 
 type Outcome = { readonly kind: 'issued' } | { readonly kind: 'set-aside'; readonly reason: string };
 
+const noStages = (): Record<LineStage, number> => ({ enroll: 0, 'wait-card': 0, probe: 0, personalize: 0, verify: 0, 'lock-issue': 0, release: 0 });
+
+/** One station's share of the run. */
+class Seat {
+  readonly stages = noStages();
+  issued = 0;
+  setAside = 0;
+  rejected = 0;
+  elapsedMs = 0;
+  /** Consecutive failed cards, and the last failure. */
+  failures = 0;
+  lastFailure = '';
+
+  constructor(readonly station: CardStation) {}
+
+  summary(): StationSummary {
+    const { issued, setAside, rejected: rejectedCards, elapsedMs } = this;
+    return Object.freeze({ station: this.station.name, issued, setAside, rejectedCards, elapsedMs, stages: Object.freeze({ ...this.stages }) });
+  }
+}
+
 class ProductionLine {
   readonly #o: ProductionLineOptions;
+  readonly #seats: readonly Seat[];
   readonly #timeout: number;
-  readonly #stages: Record<LineStage, number> = { enroll: 0, 'wait-card': 0, probe: 0, personalize: 0, verify: 0, 'lock-issue': 0, release: 0 };
+  readonly #limit: number;
   readonly #enrollments = new Map<number, Promise<Enrollment>>();
-  #failures = 0;
-  #lastFailure = '';
-  #issued = 0;
-  #setAside = 0;
-  #rejected = 0;
+  /** Aborted when the line must stop: the caller's signal, or a station's error (kept in #error). */
+  readonly #stop = new AbortController();
+  #error: unknown;
+  #claimed = 0;
 
-  constructor(options: ProductionLineOptions) {
+  constructor(options: ProductionLineOptions, stations: readonly CardStation[]) {
     this.#o = options;
+    this.#seats = stations.map((s) => new Seat(s));
     this.#timeout = options.cardTimeoutMs ?? 600_000;
+    this.#limit = options.limit ?? Infinity;
   }
 
   async run(): Promise<LineSummary> {
     const started = performance.now();
-    const { registry } = this.#o;
-    const limit = this.#o.limit ?? Infinity;
-    const batch = registry.startBatch(this.#o.label);
-    let done = 0;
-    let item = limit > 0 ? registry.claimNext(batch.id) : undefined;
-    while (item !== undefined && !this.#stopped()) {
-      const current = item;
-      // Pipelining: the next record is claimed and enrolled while this card is made.
-      item = done + 1 < limit && !this.#stopped() ? registry.claimNext(batch.id) : undefined;
-      if (item !== undefined && item.status !== 'verified') this.#enrollment(item);
-      const result = await this.#process(current);
-      done++;
-      this.#o.onCard?.(result);
-      this.#haltIfFailing();
+    const { registry, signal } = this.#o;
+    const batch = registry.startBatch(this.#o.label, { stations: this.#seats.map((s) => s.station.name) });
+    // registry-claims.ts: the heartbeat keeps a second `batch run` off this registry while this one lives.
+    const heartbeat = setInterval(() => {
+      try {
+        registry.heartbeat(batch.id);
+      } catch {
+        // A busy or failing database: the next beat tries again, and the next claim reports it.
+      }
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+    const onAbort = (): void => this.#stop.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) onAbort();
+    try {
+      // Every station's first record before any station claims its next: stations share the queue.
+      const first = this.#seats.map((seat) => this.#claim(batch.id, seat));
+      await Promise.all(
+        this.#seats.map((seat, i) =>
+          this.#runStation(batch.id, seat, first[i])
+            .catch((e: unknown) => this.#halt(e))
+            .finally(() => (seat.elapsedMs = performance.now() - started)),
+        ),
+      );
+    } catch (e) {
+      this.#halt(e);
+    } finally {
+      clearInterval(heartbeat);
+      signal?.removeEventListener('abort', onAbort);
     }
-    registry.finishBatch(batch.id);
+    try {
+      registry.finishBatch(batch.id);
+    } catch (e) {
+      this.#halt(e);
+    }
+    if (this.#error !== undefined) throw this.#error;
+    const stations = this.#seats.map((s) => s.summary());
+    const sum = (f: (s: StationSummary) => number): number => stations.reduce((n, s) => n + f(s), 0);
+    const stages = noStages();
+    for (const st of stations) for (const k of Object.keys(stages) as LineStage[]) stages[k] += st.stages[k];
     return Object.freeze({
       batchId: batch.id,
-      issued: this.#issued,
-      setAside: this.#setAside,
-      rejectedCards: this.#rejected,
+      issued: sum((s) => s.issued),
+      setAside: sum((s) => s.setAside),
+      rejectedCards: sum((s) => s.rejectedCards),
       elapsedMs: performance.now() - started,
-      stages: Object.freeze({ ...this.#stages }),
+      stages: Object.freeze(stages),
+      stations: Object.freeze(stations),
     });
   }
 
-  #stopped(): boolean {
-    return this.#o.signal?.aborted === true;
+  /** The first failure stops every station after its card in hand; it is what run() throws. */
+  #halt(error: unknown): void {
+    this.#error ??= error;
+    this.#stop.abort();
   }
 
-  async #timed<T>(stage: LineStage, run: () => Promise<T>): Promise<T> {
+  /** One station: card after card until the queue is empty, the limit is reached or the line stops. */
+  async #runStation(batchId: number, seat: Seat, first: LineItem | undefined): Promise<void> {
+    let item = first;
+    while (item !== undefined && !this.#stop.signal.aborted) {
+      const current = item;
+      // Pipelining: the next record is claimed now and enrolled during the card swap.
+      item = this.#claim(batchId, seat);
+      const next = item;
+      const result = await this.#process(seat, current, () => {
+        if (next !== undefined && next.status !== 'verified') this.#enrollment(next);
+      });
+      if (result === undefined) return; // stopped while waiting for a card: the record stays on the line
+      this.#o.onCard?.(result);
+      this.#haltIfFailing(seat);
+    }
+  }
+
+  /** Claims the next record for this station, unless the line stops or the limit is claimed. */
+  #claim(batchId: number, seat: Seat): LineItem | undefined {
+    if (this.#stop.signal.aborted || this.#claimed >= this.#limit) return undefined;
+    const item = this.#o.registry.claimNext(batchId, seat.station.name);
+    if (item !== undefined) this.#claimed++;
+    return item;
+  }
+
+  async #timed<T>(seat: Seat, stage: LineStage, run: () => Promise<T>): Promise<T> {
     const start = performance.now();
     try {
       return await run();
     } finally {
-      this.#stages[stage] += performance.now() - start;
+      seat.stages[stage] += performance.now() - start;
     }
   }
 
@@ -285,78 +362,95 @@ class ProductionLine {
     return e;
   }
 
-  /** One record, from its recorded state to issued or set aside. */
-  async #process(start: LineItem): Promise<LineCardResult> {
+  /** One record, from its recorded state to issued or set aside; undefined if the line stopped before a card came. */
+  async #process(seat: Seat, start: LineItem, onRelease: () => void): Promise<LineCardResult | undefined> {
     const began = performance.now();
+    const { station } = seat;
     const hand: Hand = { item: start };
     const result = (status: LineCardResult['status'], extra: Partial<LineCardResult>): LineCardResult => {
       this.#enrollments.delete(start.cardId);
-      if (status === 'issued') this.#issued++;
-      else this.#setAside++;
+      if (status === 'issued') seat.issued++;
+      else seat.setAside++;
       const ms = performance.now() - began;
-      return Object.freeze({ idNumber: start.idNumber, cardId: start.cardId, status, resumed: start.resumed, ms, ...extra });
+      return Object.freeze({ station: station.name, idNumber: start.idNumber, cardId: start.cardId, status, resumed: start.resumed, ms, ...extra });
     };
     for (;;) {
-      await this.#timed('wait-card', () => this.#waitForCard());
-      const transport = await this.#o.station.connect();
+      if (!(await this.#timed(seat, 'wait-card', () => this.#waitForCard(station)))) return undefined;
+      const transport = await station.connect();
       // A locked card leaves the reader when released; wait for that before the next card.
       let removal: Promise<void> | undefined;
       try {
-        const chip = await this.#timed('probe', () => probeChip(transport));
+        const chip = await this.#timed(seat, 'probe', () => probeChip(transport));
         const move = decide(hand.item, chip);
         if (move.kind === 'reject-card') {
-          this.#rejected++;
-          this.#o.registry.logEvent('line.card-rejected', null, { chipSerial: chip.serial, reason: move.reason });
-          removal = this.#o.station.nextRemoval(this.#timeout);
+          seat.rejected++;
+          this.#o.registry.logEvent('line.card-rejected', null, { chipSerial: chip.serial, station: station.name, reason: move.reason });
+          removal = station.nextRemoval(this.#timeout);
           continue;
         }
         if (move.kind === 'abandon') {
           const own = hand.item.chipSerial === chip.serial;
           hand.item = this.#o.registry.setAside(hand.item, move.reason);
-          if (own && chip.locked) removal = this.#o.station.nextRemoval(this.#timeout);
+          if (own && chip.locked) removal = station.nextRemoval(this.#timeout);
           return result('set-aside', { reason: move.reason, ...(own ? { chipSerial: chip.serial } : {}) });
         }
-        const outcome = move.kind === 'complete' ? await this.#complete(transport, hand, chip) : await this.#personalize(transport, hand, chip);
-        if (chip.locked || outcome.kind === 'issued') removal = this.#o.station.nextRemoval(this.#timeout);
+        const outcome =
+          move.kind === 'complete' ? await this.#complete(seat, transport, hand, chip) : await this.#personalize(seat, transport, hand, chip);
+        if (chip.locked || outcome.kind === 'issued') removal = station.nextRemoval(this.#timeout);
         if (outcome.kind === 'issued') {
-          this.#failures = 0;
+          seat.failures = 0;
           return result('issued', { documentNumber: hand.item.documentNumber!, chipSerial: chip.serial });
         }
-        this.#failed(`card ${chip.serial}: ${outcome.reason}`);
+        this.#failed(seat, `card ${chip.serial}: ${outcome.reason}`);
         return result('set-aside', { reason: outcome.reason, chipSerial: chip.serial });
       } catch (e) {
         // The card left mid-way: go on with whatever card comes; the recorded state decides.
         if (!(e instanceof TransportError) || (e.code !== 'CARD_REMOVED' && e.code !== 'NO_CARD')) throw e;
-        this.#failed(`the card left the reader (${e.code})`);
-        this.#haltIfFailing();
+        this.#failed(seat, `the card left the reader (${e.code})`);
+        this.#haltIfFailing(seat);
       } finally {
-        await this.#timed('release', async () => {
+        await this.#timed(seat, 'release', async () => {
           await transport.close();
+          onRelease();
           await removal;
         });
       }
     }
   }
 
-  async #waitForCard(): Promise<void> {
+  /** True when a card is in the reader; false when the line stopped first (no card in hand: nothing to finish). */
+  async #waitForCard(station: CardStation): Promise<boolean> {
+    const stop = this.#stop.signal;
+    if (stop.aborted) return false;
+    let off = (): void => undefined;
+    const stopped = new Promise<false>((resolve) => {
+      const on = (): void => resolve(false);
+      stop.addEventListener('abort', on, { once: true });
+      off = () => stop.removeEventListener('abort', on);
+    });
     try {
-      await this.#o.station.waitForCard(this.#timeout);
+      return await Promise.race([station.waitForCard(this.#timeout).then(() => true), stopped]);
     } catch (e) {
       if (e instanceof TransportError && e.code === 'TIMEOUT') {
-        throw new LineError('LINE_NO_CARD', `no card in ${this.#o.station.name} within ${Math.round(this.#timeout / 1000)} s`, { step: 'wait-for-card' }, { cause: e });
+        throw new LineError('LINE_NO_CARD', `no card in ${station.name} within ${Math.round(this.#timeout / 1000)} s`, { step: 'wait-for-card' }, { cause: e });
       }
       throw e;
+    } finally {
+      off();
     }
   }
 
-  #failed(what: string): void {
-    this.#failures++;
-    this.#lastFailure = what;
+  #failed(seat: Seat, what: string): void {
+    seat.failures++;
+    seat.lastFailure = what;
   }
 
-  #haltIfFailing(): void {
-    if (this.#failures >= (this.#o.maxFailures ?? 3)) {
-      throw new LineError('LINE_HALTED', `${this.#failures} cards in a row failed (last: ${this.#lastFailure}); the line stops for an operator`, { step: 'line' });
+  #haltIfFailing(seat: Seat): void {
+    if (seat.failures >= (this.#o.maxFailures ?? 3)) {
+      const where = this.#seats.length > 1 ? ` in ${seat.station.name}` : '';
+      throw new LineError('LINE_HALTED', `${seat.failures} cards in a row failed${where} (last: ${seat.lastFailure}); the line stops for an operator`, {
+        step: 'line',
+      });
     }
   }
 
@@ -367,11 +461,11 @@ class ProductionLine {
   }
 
   /** Blank (or half-written, unlocked) card: the whole sequence. */
-  async #personalize(transport: Transport, hand: Hand, chip: ChipProbe): Promise<Outcome> {
+  async #personalize(seat: Seat, transport: Transport, hand: Hand, chip: ChipProbe): Promise<Outcome> {
     const registry = this.#o.registry;
     let enrollment: Enrollment;
     try {
-      enrollment = await this.#timed('enroll', () => this.#enrollment(hand.item));
+      enrollment = await this.#timed(seat, 'enroll', () => this.#enrollment(hand.item));
     } catch (e) {
       // Bad input (photo, template, record): no other card helps; an operator fixes the record.
       return this.#setAsideFor(hand, `enrollment failed: ${(e as Error).message}`, false);
@@ -379,7 +473,7 @@ class ProductionLine {
     const set = personalizationSet(enrollment.documentSet);
     hand.item = registry.markPersonalizing(hand.item, chip.serial);
     try {
-      await this.#timed('personalize', () => personalize(transport, set, { lock: false }));
+      await this.#timed(seat, 'personalize', () => personalize(transport, set, { lock: false }));
     } catch (e) {
       if (!(e instanceof PersonalizationError)) throw e;
       // The card stays unlocked; a retry enrolls again (new chip keys) for the next card.
@@ -387,19 +481,19 @@ class ProductionLine {
       return this.#setAsideFor(hand, `personalization failed at ${e.place.step ?? '?'}${e.place.file ? ` ${e.place.file}` : ''}: ${e.code}`, true);
     }
     hand.item = registry.markWritten(hand.item, { documentNumber: set.manifest.documentNumber, sodHash: sodHash(set.files.get('SOD')!) });
-    return this.#complete(transport, hand, { ...chip, locked: false });
+    return this.#complete(seat, transport, hand, { ...chip, locked: false });
   }
 
   /**
    * A card whose files are written: verify it as an inspection system would (a new PACE session
    * with the CAN, PA, AA, CA), check it is the card recorded, lock it, record it issued.
    */
-  async #complete(transport: Transport, hand: Hand, chip: ChipProbe): Promise<Outcome> {
+  async #complete(seat: Seat, transport: Transport, hand: Hand, chip: ChipProbe): Promise<Outcome> {
     const registry = this.#o.registry;
-    const failure = await this.#timed('verify', () => this.#verify(transport, hand.item));
+    const failure = await this.#timed(seat, 'verify', () => this.#verify(transport, hand.item));
     // A locked card that fails is out for good; an unlocked one may be written again.
     if (failure !== undefined) return this.#setAsideFor(hand, failure.reason, failure.chipFault && !chip.locked);
-    return this.#timed('lock-issue', async (): Promise<Outcome> => {
+    return this.#timed(seat, 'lock-issue', async (): Promise<Outcome> => {
       if (hand.item.status === 'written') hand.item = registry.markVerified(hand.item);
       if (!chip.locked) {
         // JMRTD step 6. 6581: the chip could not store the lock and stays unlocked.
@@ -419,7 +513,7 @@ class ProductionLine {
   async #verify(transport: Transport, item: LineItem): Promise<{ readonly reason: string; readonly chipFault: boolean } | undefined> {
     let session;
     try {
-      session = await openCard(held(transport), { can: canFromId(item.idNumber) }, { method: 'pace' });
+      session = await openCard(borrowedTransport(transport), { can: canFromId(item.idNumber) }, { method: 'pace' });
     } catch (e) {
       if (e instanceof TransportError) throw e;
       return { reason: `PACE with the CAN failed: ${e instanceof CancuocError ? e.code : 'error'}`, chipFault: true };
@@ -444,16 +538,25 @@ class ProductionLine {
 }
 
 /**
- * Runs the line until the queue is empty (or `limit` records are done, or `signal` aborts).
- * Throws LineError when it must stop for an operator; whatever it leaves on the line is resumed
- * by the next run.
+ * Runs the line until the queue is empty (or `limit` records are done, or `signal` aborts), one
+ * card at a time in each station, the stations side by side. Throws LineError when it must stop
+ * for an operator (after the other stations finish the card in hand); whatever it leaves on the
+ * line is resumed by the next run, each card by the station that holds it.
  */
 export function runProductionLine(options: ProductionLineOptions): Promise<LineSummary> {
   if (options === null || typeof options !== 'object') throw new TypeError('"options" expected an object');
-  for (const f of ['registry', 'station', 'signers', 'trust'] as const) {
+  for (const f of ['registry', 'signers', 'trust'] as const) {
     if (options[f] === null || typeof options[f] !== 'object') throw new TypeError(`"${f}" expected an object`);
   }
+  if ((options.station === undefined) === (options.stations === undefined)) throw new TypeError('give exactly one of "station" and "stations"');
+  const stations: unknown = options.stations ?? [options.station];
+  if (!Array.isArray(stations) || stations.length === 0) throw new TypeError('"stations" expected a non-empty array of stations');
+  for (const [i, st] of stations.entries()) {
+    if (st === null || typeof st !== 'object' || typeof (st as CardStation).name !== 'string') throw new TypeError(`"stations[${i}]" expected a CardStation`);
+  }
+  const valid = stations as readonly CardStation[];
+  if (new Set(valid.map((st) => st.name)).size !== valid.length) throw new TypeError('"stations" names a reader twice');
   const limit = options.limit;
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new RangeError(`"limit" expected a non-negative integer, got ${limit}`);
-  return new ProductionLine(options).run();
+  return new ProductionLine(options, valid).run();
 }

@@ -8,21 +8,22 @@
  *
  *   pending → personalizing → written → verified → issued → lost / revoked
  *        ↘──────────────↘──────────↘──────────↘ set-aside
+ *
+ * Batches, the one-run-at-a-time rule and the claims of several stations: registry-claims.ts.
  */
 import { hostname, userInfo } from 'node:os';
 import Database from 'better-sqlite3';
 import { abytes, fromHex, hex } from '../lds/bytes.js';
 import { CancuocError, ValidationError } from '../lds/errors.js';
 import { appendAudit, AUDIT_SCHEMA, parseFrozenJson, readAuditLog, type AuditDetails, type AuditRecord } from './audit-log.js';
+import { astation, astations, beat, claimCard, CLAIMS_SCHEMA, closeBatch, insertBatch, LIVE, LIVE_SQL, type Batch, type BatchOwner, type ClaimStep } from './registry-claims.js';
+
+export type { Batch } from './registry-claims.js';
 
 type Db = Database.Database;
 
 export type CardStatus = 'pending' | 'personalizing' | 'written' | 'verified' | 'issued' | 'set-aside' | 'lost' | 'revoked';
 export type QueueState = 'queued' | 'claimed' | 'done' | 'set-aside';
-
-/** States of a card still on the line: claimNext resumes these first after a crash. */
-const LIVE: readonly CardStatus[] = ['pending', 'personalizing', 'written', 'verified'];
-const LIVE_SQL = LIVE.map((s) => `'${s}'`).join(', ');
 
 /** Schema versions, applied in order; PRAGMA user_version records the last one applied. */
 const MIGRATIONS: readonly string[] = [
@@ -71,6 +72,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX cards_document_number ON cards(document_number);
   ${AUDIT_SCHEMA}
   `,
+  CLAIMS_SCHEMA,
 ];
 
 export interface RegistryOptions {
@@ -92,6 +94,8 @@ export interface LineItem {
   readonly record: unknown;
   readonly status: CardStatus;
   readonly attempt: number;
+  /** The station (reader) that claimed the card. */
+  readonly station: string | undefined;
   readonly chipSerial: string | undefined;
   readonly documentNumber: string | undefined;
   /** SHA-256 of EF.SOD as written. */
@@ -107,6 +111,7 @@ export interface CardRow {
   readonly idNumber: string;
   readonly attempt: number;
   readonly status: CardStatus;
+  readonly station: string | undefined;
   readonly chipSerial: string | undefined;
   readonly documentNumber: string | undefined;
   readonly sodHash: Uint8Array | undefined;
@@ -120,12 +125,6 @@ export interface CardRow {
 export interface EnqueueResult {
   readonly added: readonly number[];
   readonly skipped: readonly { readonly idNumber: string; readonly reason: string }[];
-}
-
-export interface Batch {
-  readonly id: number;
-  readonly label: string | undefined;
-  readonly startedAt: string;
 }
 
 export interface CitizenView {
@@ -155,6 +154,7 @@ interface CardDbRow {
   id_number: string;
   attempt: number;
   status: CardStatus;
+  station: string | null;
   chip_serial: string | null;
   document_number: string | null;
   sod_hash: string | null;
@@ -173,6 +173,7 @@ export class Registry {
   readonly #db: Db;
   readonly #actor: string;
   readonly #now: () => Date;
+  readonly #owner: BatchOwner = Object.freeze({ host: hostname(), pid: process.pid });
 
   private constructor(db: Db, actor: string, now: () => Date) {
     this.#db = db;
@@ -224,6 +225,11 @@ export class Registry {
     return appendAudit(this.#db, { actor: this.#actor, action, subject, details, time: new Date(time) }).seq;
   }
 
+  /** A transaction step for registry-claims.ts. */
+  #step(time: string): ClaimStep {
+    return { db: this.#db, time, audit: (action, subject, details) => this.#audit(action, subject, details, time) };
+  }
+
   /**
    * Adds citizen records (objects with a 12-digit `id`) to the queue. A record is skipped when
    * its ID number is already queued or on the line, or already holds an issued card: running
@@ -257,62 +263,40 @@ export class Registry {
     });
   }
 
-  startBatch(label?: string): Batch {
+  /**
+   * Starts a run of the line with its stations (reader names). Refused (REGISTRY_BUSY) while
+   * another live process runs a batch on this registry; the caller keeps it alive with
+   * heartbeat() every HEARTBEAT_MS and ends it with finishBatch().
+   */
+  startBatch(label?: string, options: { readonly stations?: readonly string[] } = {}): Batch {
     if (label !== undefined && (typeof label !== 'string' || label.length > 200)) throw new TypeError('"label" expected up to 200 characters');
-    return this.#tx((time) => {
-      const id = Number(
-        this.#db.prepare('INSERT INTO batches (label, actor, started_at) VALUES (?, ?, ?)').run(label ?? null, this.#actor, time).lastInsertRowid,
-      );
-      this.#audit('batch.start', null, { batchId: id, ...(label === undefined ? {} : { label }) }, time);
-      return Object.freeze({ id, label, startedAt: time });
-    });
+    const stations = astations(options.stations ?? []);
+    return this.#tx((time) => insertBatch(this.#step(time), this.#actor, this.#owner, label, stations));
+  }
+
+  /** The batch's run is alive (registry-claims.ts: a batch without a heartbeat for 30 s counts as gone). */
+  heartbeat(batchId: number): void {
+    aid(batchId, 'batchId');
+    this.#tx((time) => beat(this.#step(time), batchId));
   }
 
   finishBatch(batchId: number): void {
     aid(batchId, 'batchId');
-    this.#tx((time) => {
-      const r = this.#db.prepare('UPDATE batches SET finished_at = ? WHERE id = ? AND finished_at IS NULL').run(time, batchId);
-      if (r.changes !== 1) throw new ValidationError('REGISTRY_STATE', `batch ${batchId} is unknown or already finished`, { field: 'batchId' });
-      this.#audit('batch.finish', null, { batchId, ...this.#countsDetails() }, time);
-    });
+    this.#tx((time) => closeBatch(this.#step(time), batchId, this.#countsDetails()));
   }
 
   /**
-   * The next card to make: first a card an earlier batch left on the line (any live state), else
-   * the oldest queued record, claimed and given a new card row in 'pending'. One transaction, so
-   * a record is handed out once even with several processes on the same database.
+   * The next card for `station` to make: first a card an earlier run left on the line (its own
+   * before others; never one held by another station of this batch), else the oldest queued
+   * record, claimed and given a new card row in 'pending'. One transaction, so a record is handed
+   * out once whatever the number of stations.
    */
-  claimNext(batchId: number): LineItem | undefined {
+  claimNext(batchId: number, station?: string): LineItem | undefined {
     aid(batchId, 'batchId');
+    const name = station === undefined ? null : astation(station);
     return this.#tx((time) => {
-      const batch = this.#db.prepare('SELECT finished_at FROM batches WHERE id = ?').get(batchId) as { finished_at: string | null } | undefined;
-      if (batch === undefined || batch.finished_at !== null) {
-        throw new ValidationError('REGISTRY_STATE', `batch ${batchId} is unknown or finished`, { field: 'batchId' });
-      }
-      // Cards of this batch on the line belong to its workers; only those of an earlier run are resumed.
-      const live = this.#db.prepare(`SELECT * FROM cards WHERE status IN (${LIVE_SQL}) AND batch_id <> ? ORDER BY id LIMIT 1`).get(batchId) as
-        | CardDbRow
-        | undefined;
-      if (live !== undefined) {
-        const seq = this.#audit('card.resume', live.id_number, { cardId: live.id, batchId, status: live.status }, time);
-        this.#db.prepare('UPDATE cards SET batch_id = ?, updated_at = ?, audit_seq = ? WHERE id = ?').run(batchId, time, seq, live.id);
-        this.#db.prepare('UPDATE queue SET batch_id = ?, updated_at = ? WHERE id = ?').run(batchId, time, live.queue_id);
-        return this.#item(live.id, true);
-      }
-      const next = this.#db.prepare("SELECT id, id_number, attempts FROM queue WHERE state = 'queued' ORDER BY id LIMIT 1").get() as
-        | { id: number; id_number: string; attempts: number }
-        | undefined;
-      if (next === undefined) return undefined;
-      const attempt = next.attempts + 1;
-      this.#db.prepare("UPDATE queue SET state = 'claimed', attempts = ?, batch_id = ?, updated_at = ? WHERE id = ?").run(attempt, batchId, time, next.id);
-      const cardId = Number(
-        this.#db
-          .prepare("INSERT INTO cards (queue_id, batch_id, id_number, attempt, status, created_at, updated_at, audit_seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, 0)")
-          .run(next.id, batchId, next.id_number, attempt, time, time).lastInsertRowid,
-      );
-      const seq = this.#audit('card.claim', next.id_number, { cardId, queueId: next.id, batchId, attempt }, time);
-      this.#db.prepare('UPDATE cards SET audit_seq = ? WHERE id = ?').run(seq, cardId);
-      return this.#item(cardId, false);
+      const claim = claimCard(this.#step(time), batchId, name);
+      return claim === undefined ? undefined : this.#item(claim.cardId, claim.resumed);
     });
   }
 
@@ -452,6 +436,7 @@ export class Registry {
       record: parseFrozenJson(row.record),
       status: row.status,
       attempt: row.attempt,
+      station: row.station ?? undefined,
       chipSerial: row.chip_serial ?? undefined,
       documentNumber: row.document_number ?? undefined,
       sodHash: row.sod_hash === null ? undefined : fromHex(row.sod_hash),
@@ -565,6 +550,7 @@ function toCardRow(r: CardDbRow): CardRow {
     idNumber: r.id_number,
     attempt: r.attempt,
     status: r.status,
+    station: r.station ?? undefined,
     chipSerial: r.chip_serial ?? undefined,
     documentNumber: r.document_number ?? undefined,
     sodHash: r.sod_hash === null ? undefined : fromHex(r.sod_hash),

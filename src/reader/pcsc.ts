@@ -128,6 +128,21 @@ interface ReaderEntry {
 
 const READER_START_GRACE_MS = 2000;
 
+/**
+ * A reader the binding reports after its context was closed (its list thread had the news
+ * queued): closed as soon as its own thread runs, for the reason PcscSession.close gives.
+ */
+function closeWhenStarted(native: NativeReader): void {
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    native.close();
+  };
+  native.on('status', close);
+  native.on('error', close);
+}
+
 /** One pcsclite context: the readers it sees, their card state, and waits on both. */
 class PcscSession {
   private readonly native: NativePcsc;
@@ -194,6 +209,7 @@ class PcscSession {
   }
 
   private addReader(native: NativeReader): void {
+    if (this.closed) return closeWhenStarted(native);
     let markStarted!: () => void;
     const started = new Promise<void>((resolve) => (markStarted = resolve));
     const entry: ReaderEntry = { native, started, markStarted, known: false, present: false, counter: 0, atr: undefined };

@@ -2,9 +2,9 @@
  * Test harness for the real PC/SC stack: pcscd with the vsmartcard vpcd driver.
  *
  * Several vitest runs may share one machine (and one pcscd), so the harness keeps a little
- * state in $TMPDIR/cancuoc-pcscd: the pid of a pcscd it started, one file per run using it, and
- * one lock per vpcd slot. The last run to leave stops the pcscd a harness started; a pcscd
- * started by anyone else is never stopped.
+ * state in $TMPDIR/cancuoc-pcscd: the pid of a pcscd it started, one file per run using it, one
+ * lock per vpcd slot, and the lock of a test file waiting for both slots. The last run to leave
+ * stops the pcscd a harness started; a pcscd started by anyone else is never stopped.
  */
 
 import { spawn } from 'node:child_process';
@@ -192,6 +192,29 @@ export interface HeldSlot extends VpcdSlot {
   release(): void;
 }
 
+/** Held by the one test file that waits for both slots; single-slot files take no slot meanwhile. */
+const PAIR_LOCK = path.join(STATE_DIR, 'pair.lock');
+
+const slotLock = (slot: VpcdSlot): string => path.join(STATE_DIR, `slot-${slot.port}.lock`);
+
+/** Creates `lock` holding this pid, after clearing it if its holder died; false while someone else holds it. */
+function tryLock(lock: string): boolean {
+  const holder = readPid(lock);
+  if (holder !== undefined && !alive(holder)) fs.rmSync(lock, { force: true });
+  try {
+    fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Someone else waits for both slots. */
+function pairWaiting(): boolean {
+  const holder = readPid(PAIR_LOCK);
+  return holder !== undefined && holder !== process.pid && alive(holder);
+}
+
 /**
  * Takes a vpcd slot for this test file. The driver serves one card per slot; a second
  * connection would sit unanswered in the listen backlog, so test files queue here instead.
@@ -200,20 +223,51 @@ export async function acquireVpcdSlot(timeoutMs = 120_000): Promise<HeldSlot> {
   fs.mkdirSync(STATE_DIR, { recursive: true });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    for (const slot of VPCD_SLOTS) {
-      const lock = path.join(STATE_DIR, `slot-${slot.port}.lock`);
-      const holder = readPid(lock);
-      if (holder !== undefined && !alive(holder)) fs.rmSync(lock, { force: true });
-      try {
-        fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      } catch {
-        continue;
-      }
-      const release = () => fs.rmSync(lock, { force: true });
+    // A file waiting for both slots goes first, or single-slot files could keep it waiting for ever.
+    const slot = pairWaiting() ? undefined : VPCD_SLOTS.find((s) => tryLock(slotLock(s)));
+    if (slot !== undefined) {
+      const release = () => fs.rmSync(slotLock(slot), { force: true });
       process.once('exit', release);
       return Object.freeze({ ...slot, release });
     }
     if (Date.now() > deadline) throw new Error('no free vpcd slot: other test runs hold both');
     await sleep(200);
   }
+}
+
+/**
+ * Takes both vpcd slots, for the multi-reader line tests. No deadlock: a file holding one slot
+ * never waits for another, and of the files wanting both only the holder of the pair lock waits,
+ * taking the slots in order as they come free.
+ */
+export async function acquireBothVpcdSlots(timeoutMs = 180_000): Promise<{ readonly slots: readonly VpcdSlot[]; release(): void }> {
+  fs.mkdirSync(STATE_DIR, { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  const held: VpcdSlot[] = [];
+  const leavePair = () => {
+    if (readPid(PAIR_LOCK) === process.pid) fs.rmSync(PAIR_LOCK, { force: true });
+  };
+  const release = () => {
+    for (const slot of held) fs.rmSync(slotLock(slot), { force: true });
+    leavePair();
+  };
+  process.once('exit', release);
+  try {
+    while (!tryLock(PAIR_LOCK)) {
+      if (Date.now() > deadline) throw new Error('vpcd slots: another test file waits for both');
+      await sleep(200);
+    }
+    for (const slot of VPCD_SLOTS) {
+      while (!tryLock(slotLock(slot))) {
+        if (Date.now() > deadline) throw new Error(`vpcd slot ${slot.port} stays taken by other test runs`);
+        await sleep(200);
+      }
+      held.push(slot);
+    }
+  } catch (e) {
+    release();
+    throw e;
+  }
+  leavePair();
+  return Object.freeze({ slots: Object.freeze([...held]), release });
 }

@@ -19,50 +19,10 @@ import { loadQueueFile, type QueueEntry } from '../../../src/issuance/queue-file
 import { Registry } from '../../../src/issuance/registry.js';
 import { InProcessTransport } from '../../../src/reader/in-process.js';
 import { TrustStore } from '../../../src/reader/trust-store.js';
+import { InProcessHopper } from './in-process-hopper.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const FID_SOD = 0x011d;
-const LOCK = '00dadead';
-
-/**
- * A test double of a hopper in front of a reader (no pcscd): closing the transport powers the
- * card off, and a locked card is then ejected and a new blank inserted. With `dieAfterLock`, the
- * transport throws right after the chip answered LOCK, and the card stays (a dead terminal).
- */
-class InProcessHopper implements CardStation {
-  readonly name = 'in-process hopper';
-  readonly out: VirtualChip[] = [];
-  card = new VirtualChip(blankImage());
-  dieAfterLock = false;
-
-  async waitForCard(): Promise<void> {}
-
-  async nextRemoval(): Promise<void> {}
-
-  async connect() {
-    const chip = this.card;
-    const inner = InProcessTransport.open(chip);
-    let died = false;
-    return {
-      maxCommandLength: undefined,
-      transmit: async (apdu: Uint8Array) => {
-        const response = await inner.transmit(apdu);
-        if (this.dieAfterLock && hex(apdu).startsWith(LOCK)) {
-          died = true;
-          throw new Error('killed');
-        }
-        return response;
-      },
-      close: async () => {
-        await inner.close();
-        if (!died && chip.locked) {
-          this.out.push(chip);
-          this.card = new VirtualChip(blankImage());
-        }
-      },
-    };
-  }
-}
 
 const serialOf = (chip: VirtualChip): string => hex(chip.image().serial).toUpperCase();
 const sodHashOf = (chip: VirtualChip): string => createHash('sha256').update(chip.image().files.get(FID_SOD)!).digest('hex');

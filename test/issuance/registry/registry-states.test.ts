@@ -44,7 +44,7 @@ describe('opening', () => {
     expect(reg.database.pragma('journal_mode', { simple: true })).toBe('wal');
     // synchronous FULL = 2 (SQLite PRAGMA synchronous)
     expect(reg.database.pragma('synchronous', { simple: true })).toBe(2);
-    expect(reg.database.pragma('user_version', { simple: true })).toBe(1);
+    expect(reg.database.pragma('user_version', { simple: true })).toBe(2);
   });
 
   it('refuses a missing file with create: false, and a schema newer than it knows', () => {

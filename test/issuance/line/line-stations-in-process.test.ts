@@ -1,0 +1,119 @@
+/**
+ * Several stations on one line (docs/registry.md, "Several stations"), with in-process hoppers:
+ * records are shared out and each issued once; the limit counts all stations; a station whose
+ * cards all fail stops the line (LINE_HALTED naming it) without losing or doubling a card of the
+ * other, and the next run finishes every record.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VirtualChip } from '../../../src/card/chip.js';
+import { initPki, loadPki, type Pki } from '../../../src/crypto/pki.js';
+import { hex } from '../../../src/lds/bytes.js';
+import { verifyAuditLog } from '../../../src/issuance/audit-log.js';
+import { runProductionLine, type CardStation, type LineCardResult } from '../../../src/issuance/production-line.js';
+import { loadQueueFile, type QueueEntry } from '../../../src/issuance/queue-file.js';
+import { Registry } from '../../../src/issuance/registry.js';
+import { TrustStore } from '../../../src/reader/trust-store.js';
+import { InProcessHopper } from './in-process-hopper.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const FID_SOD = 0x011d;
+
+const serialOf = (chip: VirtualChip): string => hex(chip.image().serial).toUpperCase();
+const sodHashOf = (chip: VirtualChip): string => createHash('sha256').update(chip.image().files.get(FID_SOD)!).digest('hex');
+
+describe('production line with two stations in process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cancuoc-stations-'));
+  let pki: Pki;
+  let trust: TrustStore;
+  let entries: readonly QueueEntry[];
+
+  beforeAll(async () => {
+    await initPki({ dir: join(dir, 'pki'), suite: 'ecdsa-p256', country: 'VN', insecurePlainKeys: true });
+    pki = await loadPki(join(dir, 'pki'));
+    trust = new TrustStore();
+    trust.addCertificates(pki.certificates.csca);
+    // Citizen 17 (expired) is not among the first six.
+    entries = (await loadQueueFile(join(ROOT, 'fixtures/queue-20.jsonl'), ROOT)).slice(0, 6);
+  }, 60_000);
+
+  afterAll(() => {
+    pki?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = (registry: Registry, stations: readonly CardStation[], more: { limit?: number; onCard?: (r: LineCardResult) => void } = {}) =>
+    runProductionLine({ registry, stations, trust, signers: { dsSigner: pki.signers.ds, dsCertificate: pki.certificates.ds }, ...more });
+
+  /** Every locked card out of the hoppers is the issued card of exactly one citizen, recorded with its station. */
+  function checkCards(registry: Registry, hoppers: readonly InProcessHopper[]): number {
+    const issued = registry.database.prepare("SELECT id_number, station, chip_serial, sod_hash FROM cards WHERE status = 'issued'").all() as {
+      id_number: string;
+      station: string;
+      chip_serial: string;
+      sod_hash: string;
+    }[];
+    expect(new Set(issued.map((r) => r.id_number)).size).toBe(issued.length);
+    const out = hoppers.flatMap((h) => h.out.map((chip) => ({ station: h.name, chip })));
+    expect(out.map(({ chip }) => chip.locked)).toEqual(out.map(() => true));
+    expect(out.map(({ station, chip }) => [station, serialOf(chip), sodHashOf(chip)]).sort()).toEqual(issued.map((r) => [r.station, r.chip_serial, r.sod_hash]).sort());
+    expect(verifyAuditLog(registry.database).ok).toBe(true);
+    expect(registry.crossCheck()).toEqual([]);
+    return issued.length;
+  }
+
+  it('shares the records out: each issued once, on the station that claimed it', async () => {
+    const registry = Registry.open(join(dir, 'two.sqlite'), { actor: 'test@line' });
+    const hoppers = [new InProcessHopper('reader A'), new InProcessHopper('reader B')];
+    registry.enqueue(entries);
+    const results: LineCardResult[] = [];
+    const summary = await run(registry, hoppers, { onCard: (r) => results.push(r) });
+    expect([summary.issued, summary.setAside]).toEqual([6, 0]);
+    expect(summary.stations.map((s) => s.station)).toEqual(['reader A', 'reader B']);
+    for (const s of summary.stations) expect(s.issued, s.station).toBeGreaterThanOrEqual(1);
+    expect(summary.stations.reduce((n, s) => n + s.issued, 0)).toBe(6);
+    expect(new Set(results.map((r) => r.idNumber)).size).toBe(6);
+    for (const r of results) expect(hoppers.find((h) => h.name === r.station)!.out.map(serialOf)).toContain(r.chipSerial);
+    expect(checkCards(registry, hoppers)).toBe(6);
+    registry.close();
+  }, 60_000);
+
+  it('counts the limit over all stations', async () => {
+    const registry = Registry.open(join(dir, 'limit.sqlite'), { actor: 'test@line' });
+    const hoppers = [new InProcessHopper('reader A'), new InProcessHopper('reader B')];
+    registry.enqueue(entries);
+    const summary = await run(registry, hoppers, { limit: 3 });
+    expect(summary.issued).toBe(3);
+    expect(checkCards(registry, hoppers)).toBe(3);
+    expect(registry.counts()).toEqual({ queued: 3, onLine: 0, done: 3, setAside: 0 });
+    registry.close();
+  }, 60_000);
+
+  it('a station whose cards all fail halts the line; the other loses nothing; the next run finishes', async () => {
+    const registry = Registry.open(join(dir, 'halt.sqlite'), { actor: 'test@line' });
+    const good = new InProcessHopper('reader A');
+    const broken = new InProcessHopper('reader B');
+    broken.failWrites = true;
+    registry.enqueue(entries);
+    const results: LineCardResult[] = [];
+    await expect(run(registry, [good, broken], { onCard: (r) => results.push(r) })).rejects.toThrow(
+      expect.objectContaining({ code: 'LINE_HALTED', message: expect.stringContaining('reader B') }),
+    );
+    expect(results.filter((r) => r.station === 'reader B').map((r) => r.status)).toEqual(['set-aside', 'set-aside', 'set-aside']);
+    expect(broken.out).toEqual([]);
+    expect(good.card.locked, 'the good station finished its card in hand').toBe(false);
+    const before = checkCards(registry, [good]);
+    expect(before).toBe(results.filter((r) => r.status === 'issued').length);
+    // The batch is finished; what either station had claimed ahead is still on the line.
+    expect(registry.database.prepare('SELECT count(*) AS n FROM batches WHERE finished_at IS NULL').get()).toEqual({ n: 0 });
+
+    const summary = await run(registry, [good]);
+    expect(before + summary.issued).toBe(6);
+    expect(checkCards(registry, [good])).toBe(6);
+    expect(registry.counts()).toEqual({ queued: 0, onLine: 0, done: 6, setAside: 0 });
+    registry.close();
+  }, 60_000);
+});
