@@ -11,11 +11,15 @@ export function registerRegistry(program: Command): void {
   registry
     .command('show')
     .description('the queue entries, cards and audit history of one citizen')
-    .argument('<key>', '12-digit ID number or document number')
+    .argument('[key]', '12-digit ID number or document number')
+    .option('--chip <serial>', 'instead of a key: the chip serial of a card (as `batch run --json` prints it)')
     .requiredOption('--db <file>', 'registry database')
     .option('--json', 'print as JSON')
-    .action((key: string, opts: { db: string; json?: boolean }) => {
-      const view = withRegistry(opts.db, (r) => r.show(key));
+    .action((key: string | undefined, opts: { db: string; chip?: string; json?: boolean }) => {
+      if ((key === undefined) === (opts.chip === undefined)) {
+        throw new ValidationError('CLI_SHOW', 'give an ID number or document number, or --chip SERIAL', { field: 'key' });
+      }
+      const view = withRegistry(opts.db, (r) => (key === undefined ? r.showChip(opts.chip!) : r.show(key)));
       process.stdout.write(opts.json === true ? `${JSON.stringify(view, jsonBytes, 2)}\n` : describe(view));
     });
   registry

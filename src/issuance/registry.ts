@@ -451,12 +451,25 @@ export class Registry {
   /** Everything about one citizen, found by ID number or document number: no record contents. */
   show(idOrDocumentNumber: string): CitizenView {
     const key = idOrDocumentNumber;
-    const column = keyColumn(key);
-    const idNumber =
-      column === 'id_number'
-        ? key
-        : (this.#db.prepare('SELECT id_number FROM cards WHERE document_number = ? ORDER BY id DESC LIMIT 1').get(key) as { id_number: string } | undefined)
-            ?.id_number;
+    return this.#view(keyColumn(key) === 'id_number' ? key : this.#idOf('document_number', key), key);
+  }
+
+  /** The citizen whose card carries this chip serial (EF.ATR/INFO DO'46', as the line records it). */
+  showChip(chipSerial: string): CitizenView {
+    if (typeof chipSerial !== 'string') throw new TypeError('"chipSerial" expected a string');
+    if (!/^[0-9A-Za-z-]{1,64}$/.test(chipSerial)) {
+      throw new ValidationError('REGISTRY_BAD_KEY', `${JSON.stringify(chipSerial.slice(0, 30))} is not a chip serial (hex digits)`, { field: 'chipSerial' });
+    }
+    return this.#view(this.#idOf('chip_serial', chipSerial.toUpperCase()), chipSerial);
+  }
+
+  /** The ID number of the newest card with this document number or chip, the issued one first. */
+  #idOf(column: 'document_number' | 'chip_serial', value: string): string | undefined {
+    const sql = `SELECT id_number FROM cards WHERE ${column} = ? ORDER BY status = 'issued' DESC, id DESC LIMIT 1`;
+    return (this.#db.prepare(sql).get(value) as { id_number: string } | undefined)?.id_number;
+  }
+
+  #view(idNumber: string | undefined, key: string): CitizenView {
     const queue =
       idNumber === undefined
         ? []

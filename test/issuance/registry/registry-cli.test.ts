@@ -35,6 +35,19 @@ describe('cancuoc registry', () => {
     expect(r.stdout).toMatch(/card 1: issued .*document 099012345, chip CHIP-1/);
   });
 
+  it('show --chip finds the citizen from the chip serial the line recorded', () => {
+    for (const serial of ['CHIP-1', 'chip-1']) {
+      const r = runCli(['registry', 'show', '--chip', serial, '--db', db]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('ID number 001099012345');
+    }
+    for (const args of [['--chip', 'CHIP-2'], ['--chip', 'not a serial'], [], ['099012345', '--chip', 'CHIP-1']]) {
+      const r = runCli(['registry', 'show', ...args, '--db', db]);
+      expect(r.status, args.join(' ')).toBe(4);
+      oneLine(r.stderr);
+    }
+  });
+
   it('unknown citizen, missing database and bad flags: exit 4 and one line', () => {
     const unknown = runCli(['registry', 'show', '001000000000', '--db', db]);
     expect(unknown.status).toBe(4);
