@@ -1,6 +1,6 @@
 /**
  * `cancuoc batch run --queue Q.(csv|jsonl) --pki DIR --db registry.sqlite [--reader NAME]...
- * [--all-readers] [--limit N] [--json] [--trust ...]`: the production line
+ * [--all-readers] [--limit N] [--json] [--trust ...] [--faces DIR]`: the production line
  * (src/issuance/production-line.ts), one station per reader, all in this process. Enqueues the
  * file's records (a second run adds none), then makes cards until the queue is empty; after a
  * crash the same command resumes. A progress bar on a terminal (stderr), one JSON line per card
@@ -32,6 +32,7 @@ interface BatchRunOptions {
   trust?: string[];
   photoBudget: string;
   label?: string;
+  faces?: string;
 }
 
 const NO_CARD_CODES = new Set(['NO_READER', 'NO_CARD', 'TIMEOUT', 'PCSC_NO_SERVICE', 'PCSC_UNAVAILABLE', 'LINE_NO_CARD', 'LINE_HALTED']);
@@ -51,6 +52,7 @@ export function registerBatch(program: Command): void {
     .option('--trust <path...>', 'more trust for verification (the PKI CSCA and CRL are always trusted)')
     .option('--photo-budget <bytes>', 'largest DG2 JPEG', '15000')
     .option('--label <text>', 'batch label for the audit log')
+    .option('--faces <dir>', "write each issued card's face for the printer: DIR/<document number>-front.png and -back.png")
     .action(async (opts: BatchRunOptions) => {
       const limit = opts.limit === undefined ? undefined : Number(opts.limit);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
@@ -91,6 +93,7 @@ export function registerBatch(program: Command): void {
           signers: { dsSigner: pki.signers.ds, dsCertificate: pki.certificates.ds, sealSigner: pki.signers.seal, sealCertificate: pki.certificates.seal },
           trust,
           photoBudget,
+          ...(opts.faces === undefined ? {} : { faceDir: opts.faces }),
           signal: stop.signal,
           ...(limit === undefined ? {} : { limit }),
           ...(opts.label === undefined ? {} : { label: opts.label }),

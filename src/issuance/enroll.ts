@@ -44,6 +44,8 @@ export interface EnrollInput {
   readonly cardQr?: CardQr;
   readonly issuingAuthority?: string;
   readonly signingTime?: Date;
+  /** Render the card face (default true); the production line renders it from the verified chip instead. */
+  readonly renderFace?: boolean;
 }
 
 export interface Enrollment {
@@ -53,7 +55,8 @@ export interface Enrollment {
   readonly qrPlain: string;
   /** The signed seal, or undefined when no ECDSA seal signer was given. */
   readonly qrSeal: Uint8Array | undefined;
-  readonly cardFace: CardFace;
+  /** Undefined with `renderFace: false`. */
+  readonly cardFace: CardFace | undefined;
   /** What the operator should know: dropped extended finger data, a seal not made, ... */
   readonly notes: readonly string[];
 }
@@ -97,6 +100,7 @@ export async function enroll(input: EnrollInput): Promise<Enrollment> {
       if (cardQr === 'seal' && seal === undefined) {
         throw new ValidationError('ENROLL_NO_SEAL', 'the card QR should carry the seal, but no ECDSA seal signer was given', { field: 'cardQr' });
       }
+      if (input.renderFace === false) return { qrSeal: seal, cardFace: undefined };
       const face = await renderCardFace({
         record: input.record,
         portrait: portrait.jpeg,
@@ -138,7 +142,9 @@ export async function writeEnrollment(dir: string, enrollment: Enrollment, optio
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(join(dir, ENROLL_FILES.qrPlain), enrollment.qrPlain, 0o600);
   if (enrollment.qrSeal !== undefined) await writeFileAtomic(join(dir, ENROLL_FILES.qrSeal), enrollment.qrSeal, 0o600);
-  await writeFileAtomic(join(dir, ENROLL_FILES.front), enrollment.cardFace.front, 0o600);
-  await writeFileAtomic(join(dir, ENROLL_FILES.back), enrollment.cardFace.back, 0o600);
+  if (enrollment.cardFace !== undefined) {
+    await writeFileAtomic(join(dir, ENROLL_FILES.front), enrollment.cardFace.front, 0o600);
+    await writeFileAtomic(join(dir, ENROLL_FILES.back), enrollment.cardFace.back, 0o600);
+  }
   return writeDocumentSet(dir, enrollment.documentSet, options);
 }

@@ -18,6 +18,9 @@
  * card the current record was being issued on.
  */
 import { createHash } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../crypto/keystore.js';
 import { commandApdu, decodeResponseApdu, encodeCommandApdu, INS, swHex } from '../lds/apdu.js';
 import { equalBytes, hex } from '../lds/bytes.js';
 import { canFromId } from '../lds/cccd-id.js';
@@ -32,9 +35,11 @@ import { borrowedTransport, TransportError, type Transport } from '../reader/tra
 import type { TrustStore } from '../reader/trust-store.js';
 import { verifyCard } from '../reader/verify.js';
 import { connect, ReaderWatch } from '../reader/pcsc.js';
+import { renderCardFace } from './card-face.js';
 import { personalizationSet } from './document-set-files.js';
 import type { Enrollment } from './enroll.js';
-import { enrollQueueEntry, type LineSigners } from './queue-file.js';
+import { cccdQrText } from './qr-payloads.js';
+import { enrollQueueEntry, queueEntryOf, type LineSigners } from './queue-file.js';
 import type { LineItem, Registry } from './registry.js';
 import { HEARTBEAT_MS } from './registry-claims.js';
 
@@ -101,6 +106,11 @@ export interface ProductionLineOptions {
   readonly maxFailures?: number;
   /** Attempts per record before it waits for an operator (set aside without retry); default 3. */
   readonly maxAttempts?: number;
+  /**
+   * Where to write each card's face for the printer: `<document number>-front.png` and
+   * `-back.png` (card-face.ts), rendered from what the verified chip holds, before the lock.
+   */
+  readonly faceDir?: string;
   readonly onCard?: (result: LineCardResult) => void;
   /** Stop cleanly: after the card in hand, or at once where a station still waits for a card. */
   readonly signal?: AbortSignal;
@@ -490,15 +500,26 @@ class ProductionLine {
    */
   async #complete(seat: Seat, transport: Transport, hand: Hand, chip: ChipProbe): Promise<Outcome> {
     const registry = this.#o.registry;
-    const failure = await this.#timed(seat, 'verify', () => this.#verify(transport, hand.item));
+    const verified = await this.#timed(seat, 'verify', () => this.#verify(transport, hand.item));
     // A locked card that fails is out for good; an unlocked one may be written again.
-    if (failure !== undefined) return this.#setAsideFor(hand, failure.reason, failure.chipFault && !chip.locked);
+    if ('reason' in verified) return this.#setAsideFor(hand, verified.reason, verified.chipFault && !chip.locked);
     return this.#timed(seat, 'lock-issue', async (): Promise<Outcome> => {
       if (hand.item.status === 'written') hand.item = registry.markVerified(hand.item);
+      // Before the lock and the registry: an issued card always has its face; a resumed card
+      // writes the same face again.
+      let faces: readonly string[];
+      try {
+        faces = await this.#writeFace(hand.item, verified.faceImage);
+      } catch (e) {
+        return this.#setAsideFor(hand, `the card face could not be written: ${(e as Error).message}`, false);
+      }
       if (!chip.locked) {
         // JMRTD step 6. 6581: the chip could not store the lock and stays unlocked.
         const sw = decodeResponseApdu(await transport.transmit(encodeCommandApdu(LOCK_COMMAND))).sw;
-        if (sw !== 0x9000) return this.#setAsideFor(hand, `the chip answered ${swHex(sw)} to LOCK`, true);
+        if (sw !== 0x9000) {
+          await Promise.all(faces.map((f) => rm(f, { force: true })));
+          return this.#setAsideFor(hand, `the chip answered ${swHex(sw)} to LOCK`, true);
+        }
       }
       const { documentNumber, sodHash: hash } = hand.item;
       hand.item = registry.markIssued(hand.item, { chipSerial: chip.serial, documentNumber: documentNumber!, sodHash: hash! });
@@ -506,11 +527,29 @@ class ProductionLine {
     });
   }
 
+  /** The card face from the chip's portrait and the queued record, written atomically; the files written. */
+  async #writeFace(item: LineItem, portrait: Uint8Array | undefined): Promise<readonly string[]> {
+    const dir = this.#o.faceDir;
+    if (dir === undefined) return [];
+    if (portrait === undefined) throw new LineError('LINE_NO_PORTRAIT', 'the chip holds no portrait to print', { step: 'card-face' });
+    const { record } = queueEntryOf(item.record);
+    const face = await renderCardFace({ record, portrait, qr: cccdQrText(record) });
+    const files = [join(dir, `${item.documentNumber!}-front.png`), join(dir, `${item.documentNumber!}-back.png`)];
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(files[0]!, face.front, 0o600);
+    await writeFileAtomic(files[1]!, face.back, 0o600);
+    return files;
+  }
+
   /**
-   * Undefined when the card verifies VALID and holds the SOD recorded for the record; else why
-   * not, and whether the chip is to blame (another card may do) or the document (none will).
+   * The portrait read from the card when it verifies VALID and holds the SOD recorded for the
+   * record; else why not, and whether the chip is to blame (another card may do) or the document
+   * (none will).
    */
-  async #verify(transport: Transport, item: LineItem): Promise<{ readonly reason: string; readonly chipFault: boolean } | undefined> {
+  async #verify(
+    transport: Transport,
+    item: LineItem,
+  ): Promise<{ readonly reason: string; readonly chipFault: boolean } | { readonly faceImage: Uint8Array | undefined }> {
     let session;
     try {
       session = await openCard(borrowedTransport(transport), { can: canFromId(item.idNumber) }, { method: 'pace' });
@@ -530,7 +569,7 @@ class ProductionLine {
         return { reason: 'the chip holds another EF.SOD than the one recorded', chipFault: true };
       }
       if (report.mrz?.documentNumber !== item.documentNumber) return { reason: 'the chip holds another document number than the one recorded', chipFault: true };
-      return undefined;
+      return { faceImage: report.data.faceImage };
     } finally {
       await session.close();
     }

@@ -195,7 +195,6 @@ async function toEntry(raw: RawEntry, line: number, cwd: string): Promise<QueueE
   });
 }
 
-
 /** The signers an enrollment needs: the Document Signer, and the seal signer for the VDS. */
 export interface LineSigners {
   readonly dsSigner: Signer;
@@ -204,7 +203,10 @@ export interface LineSigners {
   readonly sealCertificate?: Uint8Array;
 }
 
-/** Enrolls a queue record as stored in the registry: reads its photo and fingers, then `enroll`. */
+/**
+ * Enrolls a queue record as stored in the registry: reads its photo and fingers, then `enroll`,
+ * without the card face (the line renders it from the verified chip, production-line.ts).
+ */
 export async function enrollQueueEntry(stored: unknown, signers: LineSigners, photoBudget?: number): Promise<Enrollment> {
   const entry = queueEntryOf(stored);
   const [photo, ...fingers] = await Promise.all([entry.photo, ...entry.fingers].map(async (f) => new Uint8Array(await readFile(f))));
@@ -216,5 +218,6 @@ export async function enrollQueueEntry(stored: unknown, signers: LineSigners, ph
     grayscale: entry.grayscale === true,
     ...(photoBudget === undefined ? {} : { photoBudget }),
     ...signers,
+    renderFace: false,
   });
 }

@@ -73,7 +73,7 @@ describe('enroll()', () => {
     expect(e.qrPlain.split('|').slice(0, 3)).toEqual([r.id, '', r.fullName]);
     const seal = decodeVds(e.qrSeal!);
     expect(verifyVdsSignature(seal, issuerOf(pki.certificates.seal).spki)).toBe(true);
-    expect(e.cardFace.front.length).toBeGreaterThan(1000);
+    expect(e.cardFace!.front.length).toBeGreaterThan(1000);
   }, 60_000);
 
   it('gives every card its own AA and CA keys', async () => {

@@ -3,7 +3,8 @@
  * closing the transport powers the card off, and a locked card is then ejected and a new blank
  * inserted. With `dieAfterLock`, the transport throws right after the chip answered LOCK, and the
  * card stays (a dead terminal). With `failWrites`, every UPDATE BINARY answers 65 81 (memory
- * failure): a broken encoder whose cards all fail.
+ * failure): a broken encoder whose cards all fail; with `failLock`, LOCK does (the chip cannot
+ * store the lock and stays unlocked).
  */
 import { VirtualChip } from '../../../src/card/chip.js';
 import { blankImage } from '../../../src/card/image.js';
@@ -20,6 +21,7 @@ export class InProcessHopper implements CardStation {
   card = new VirtualChip(blankImage());
   dieAfterLock = false;
   failWrites = false;
+  failLock = false;
 
   constructor(readonly name = 'in-process hopper') {}
 
@@ -34,7 +36,7 @@ export class InProcessHopper implements CardStation {
     return {
       maxCommandLength: undefined,
       transmit: async (apdu: Uint8Array) => {
-        if (this.failWrites && UPDATE_BINARY.has(apdu[1]!)) return Uint8Array.of(0x65, 0x81);
+        if ((this.failWrites && UPDATE_BINARY.has(apdu[1]!)) || (this.failLock && hex(apdu).startsWith(LOCK))) return Uint8Array.of(0x65, 0x81);
         const response = await inner.transmit(apdu);
         if (this.dieAfterLock && hex(apdu).startsWith(LOCK)) {
           died = true;

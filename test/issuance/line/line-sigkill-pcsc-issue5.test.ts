@@ -2,9 +2,9 @@
  * Issue 5 §4 proof: a 20-card batch through the real stack — pcscd + vpcd, `cancuoc card serve
  * --hopper` and `cancuoc batch run` as child processes — killed with SIGKILL at random moments at
  * least 10 times and restarted until done. After every kill the registry and the audit log are
- * consistent and every locked card is accounted for; at the end every ejected card image is
- * locked exactly when one issued registry entry has its chip serial and SOD hash, and all 20
- * citizens hold one issued card each.
+ * consistent, every locked card is accounted for and every issued card has its printed face; at
+ * the end every ejected card image is locked exactly when one issued registry entry has its chip
+ * serial and SOD hash, and all 20 citizens hold one issued card each.
  */
 import { type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,6 +22,7 @@ describe.skipIf(!status.available)('batch run + card serve --hopper through pcsc
   let hopper: ChildProcess | undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cancuoc-line-'));
   const cards = path.join(dir, 'cards');
+  const faces = path.join(dir, 'faces');
   const db = path.join(dir, 'registry.sqlite');
   const queue = path.join(dir, 'queue.jsonl');
   const log: string[] = [];
@@ -44,13 +45,13 @@ describe.skipIf(!status.available)('batch run + card serve --hopper through pcsc
   });
 
   function batchRun(): ChildProcess {
-    const child = cli('batch', 'run', '--queue', queue, '--pki', path.join(dir, 'pki'), '--db', db, '--reader', slot.reader, '--json');
+    const child = cli('batch', 'run', '--queue', queue, '--pki', path.join(dir, 'pki'), '--db', db, '--reader', slot.reader, '--json', '--faces', faces);
     child.stdout!.on('data', (d: Buffer) => log.push(`batch: ${d.toString()}`));
     child.stderr!.on('data', (d: Buffer) => log.push(`batch!: ${d.toString()}`));
     return child;
   }
 
-  const checkConsistent = (final: boolean): number => checkLineConsistent(db, [cards], final);
+  const checkConsistent = (final: boolean): number => checkLineConsistent(db, [cards], final, faces);
 
   it('≥ 10 kills at random moments, restarts until done; registry, audit log and cards agree', async () => {
     let kills = 0;

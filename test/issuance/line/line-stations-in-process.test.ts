@@ -5,9 +5,11 @@
  * other, and the next run finishes every record.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VirtualChip } from '../../../src/card/chip.js';
 import { initPki, loadPki, type Pki } from '../../../src/crypto/pki.js';
@@ -45,7 +47,7 @@ describe('production line with two stations in process', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = (registry: Registry, stations: readonly CardStation[], more: { limit?: number; onCard?: (r: LineCardResult) => void } = {}) =>
+  const run = (registry: Registry, stations: readonly CardStation[], more: { limit?: number; faceDir?: string; onCard?: (r: LineCardResult) => void } = {}) =>
     runProductionLine({ registry, stations, trust, signers: { dsSigner: pki.signers.ds, dsCertificate: pki.certificates.ds }, ...more });
 
   /** Every locked card out of the hoppers is the issued card of exactly one citizen, recorded with its station. */
@@ -78,6 +80,34 @@ describe('production line with two stations in process', () => {
     expect(new Set(results.map((r) => r.idNumber)).size).toBe(6);
     for (const r of results) expect(hoppers.find((h) => h.name === r.station)!.out.map(serialOf)).toContain(r.chipSerial);
     expect(checkCards(registry, hoppers)).toBe(6);
+    registry.close();
+  }, 60_000);
+
+  it('writes each issued card its face from the verified chip, and none for a card set aside', async () => {
+    const registry = Registry.open(join(dir, 'faces.sqlite'), { actor: 'test@line' });
+    const good = new InProcessHopper('reader A');
+    const broken = new InProcessHopper('reader B');
+    broken.failLock = true;
+    const faceDir = join(dir, 'faces');
+    registry.enqueue(entries.slice(0, 3));
+    const results: LineCardResult[] = [];
+    await run(registry, [good, broken], { faceDir, onCard: (r) => results.push(r) }).catch(() => undefined);
+    const issued = results.filter((r) => r.status === 'issued');
+    expect(issued.length).toBeGreaterThan(0);
+    // reader B's chips refuse the lock after verification, when the face is already written: it is removed
+    expect(results.filter((r) => r.status === 'set-aside').map((r) => [r.station, r.reason])).toContainEqual(['reader B', 'the chip answered 6581 to LOCK']);
+    const files = issued.flatMap((r) => [`${r.documentNumber}-front.png`, `${r.documentNumber}-back.png`]).sort();
+    expect(readdirSync(faceDir).sort()).toEqual(files);
+    for (const r of issued) {
+      const front = join(faceDir, `${r.documentNumber}-front.png`);
+      expect(statSync(front).mode & 0o777).toBe(0o600);
+      expect(await sharp(front).metadata()).toMatchObject({ width: 1011, height: 638, density: 300 });
+      // ZXingReader (zxing-cpp) reads the front QR: the plain CCCD text starts with the ID number (cccd-profile.md)
+      const qr = execFileSync('/usr/bin/ZXingReader', ['-bytes', '-format', 'QRCode', front]).toString('utf8');
+      expect(qr.split('|')[0]).toBe(r.idNumber);
+      const record = entries.find((e) => e.record.id === r.idNumber)!.record;
+      expect(qr).toContain(record.fullName);
+    }
     registry.close();
   }, 60_000);
 

@@ -75,7 +75,7 @@ export function cardImages(dirs: readonly string[]): Map<string, CardImage> {
  * image is registered issued, every issued entry has a locked image. Returns the issued count
  * (0 when the registry does not exist yet).
  */
-export function checkLineConsistent(db: string, hopperDirs: readonly string[], final: boolean): number {
+export function checkLineConsistent(db: string, hopperDirs: readonly string[], final: boolean, faceDir?: string): number {
   if (!fs.existsSync(db)) {
     // Killed before it opened the registry: no card can have been locked.
     expect([...cardImages(hopperDirs).values()].filter((i) => i.locked)).toEqual([]);
@@ -104,6 +104,16 @@ export function checkLineConsistent(db: string, hopperDirs: readonly string[], f
       }
     }
     for (const r of issued) expect(images.get(r.chip_serial)?.locked, `issued card ${r.chip_serial} has a locked image`).toBe(true);
+    if (faceDir !== undefined) {
+      // Faces are written (atomically) before the lock: every issued card has a whole PNG front and back.
+      const docs = d.prepare("SELECT document_number FROM cards WHERE status = 'issued'").all() as { document_number: string }[];
+      for (const { document_number: doc } of docs) {
+        for (const side of ['front', 'back']) {
+          const png = fs.readFileSync(path.join(faceDir, `${doc}-${side}.png`));
+          expect(png.subarray(png.length - 8).toString('hex'), `${doc}-${side}.png ends with IEND`).toBe('49454e44ae426082');
+        }
+      }
+    }
     return issued.length;
   } finally {
     registry.close();
