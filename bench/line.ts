@@ -1,9 +1,10 @@
 /**
  * The production line end to end (issue 5 §4): fixture enrollments through pcscd + vpcd with a
  * virtual card hopper in each vpcd reader, from an empty registry to locked, verified, registered
- * cards. `issuance.line_cards_per_min` is the rate with a station on every vpcd reader
- * (`issuance.line_readers` of them) in one `runProductionLine`; the baseline in the same run is
- * the rate of one reader alone (`issuance.line_cards_per_min_1reader`). Per card, the software's
+ * cards with their faces for the printer. `issuance.line_cards_per_min` is the rate with a
+ * station on every vpcd reader (`issuance.line_readers` of them) in one `runProductionLine`; the
+ * baseline in the same run is the rate of one reader alone (`issuance.line_cards_per_min_1reader`).
+ * Per card, the software's
  * own time and the card swap — the time between releasing a card and the next one being usable,
  * which pcscd's polling of the vpcd driver sets (about 400 ms per poll, two polls per swap) —
  * show where the time goes. Per-stage times go to stderr.
@@ -76,6 +77,7 @@ async function measure(dir: string, name: string, readers: readonly string[], en
       stations,
       signers: { dsSigner: pki.signers.ds, dsCertificate: pki.certificates.ds, sealSigner: pki.signers.seal, sealCertificate: pki.certificates.seal },
       trust,
+      faceDir: join(dir, name, 'faces'), // a real line prints every card
     });
     if (s.issued !== entries.length) throw new Error(`bench line: ${s.issued} of ${entries.length} cards issued`);
     const per = (ms: number): number => round(ms / s.issued);
