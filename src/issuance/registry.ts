@@ -193,11 +193,12 @@ export class Registry {
       throw new CancuocError('REGISTRY_OPEN_FAILED', `cannot open registry ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
     }
     try {
+      // First, so that another process setting up the same file makes this one wait, not fail.
+      db.pragma('busy_timeout = 10000');
       // SQLite §"Write-Ahead Logging" + synchronous=FULL: a committed transaction survives power loss.
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 10000');
       migrate(db, path);
     } catch (e) {
       db.close();
@@ -542,17 +543,20 @@ export class Registry {
   }
 }
 
+/** One step at a time, the version read inside the write transaction: another process may be migrating too. */
 function migrate(db: Db, path: string): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new CancuocError('REGISTRY_TOO_NEW', `registry schema v${version} is newer than this cancuoc (v${MIGRATIONS.length})`, { file: path });
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
-  }
+  const step = db.transaction((): boolean => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new CancuocError('REGISTRY_TOO_NEW', `registry schema v${version} is newer than this cancuoc (v${MIGRATIONS.length})`, { file: path });
+    }
+    if (version === MIGRATIONS.length) return false;
+    db.exec(MIGRATIONS[version]!);
+    db.pragma(`user_version = ${version + 1}`);
+    return true;
+  });
+  let more = true;
+  while (more) more = step.immediate();
 }
 
 function toCardRow(r: CardDbRow): CardRow {
