@@ -15,8 +15,9 @@ import { hostname, userInfo } from 'node:os';
 import Database from 'better-sqlite3';
 import { abytes, fromHex, hex } from '../lds/bytes.js';
 import { CancuocError, ValidationError } from '../lds/errors.js';
-import { appendAudit, AUDIT_SCHEMA, parseFrozenJson, readAuditLog, type AuditDetails, type AuditRecord } from './audit-log.js';
-import { astation, astations, beat, claimCard, CLAIMS_SCHEMA, closeBatch, insertBatch, LIVE, LIVE_SQL, type Batch, type BatchOwner, type ClaimStep } from './registry-claims.js';
+import { appendAudit, parseFrozenJson, readAuditLog, type AuditDetails, type AuditRecord } from './audit-log.js';
+import { astation, astations, beat, claimCard, closeBatch, insertBatch, LIVE, LIVE_SQL, type Batch, type BatchOwner, type ClaimStep } from './registry-claims.js';
+import { migrate } from './registry-schema.js';
 
 export type { Batch } from './registry-claims.js';
 
@@ -24,56 +25,6 @@ type Db = Database.Database;
 
 export type CardStatus = 'pending' | 'personalizing' | 'written' | 'verified' | 'issued' | 'set-aside' | 'lost' | 'revoked';
 export type QueueState = 'queued' | 'claimed' | 'done' | 'set-aside';
-
-/** Schema versions, applied in order; PRAGMA user_version records the last one applied. */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE batches (
-    id          INTEGER PRIMARY KEY,
-    label       TEXT,
-    actor       TEXT NOT NULL,
-    started_at  TEXT NOT NULL,
-    finished_at TEXT
-  ) STRICT;
-  CREATE TABLE queue (
-    id          INTEGER PRIMARY KEY,
-    id_number   TEXT NOT NULL CHECK (length(id_number) = 12),
-    record      TEXT NOT NULL,
-    state       TEXT NOT NULL CHECK (state IN ('queued', 'claimed', 'done', 'set-aside')),
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    batch_id    INTEGER REFERENCES batches(id),
-    enqueued_at TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
-  ) STRICT;
-  CREATE UNIQUE INDEX queue_one_open_per_id ON queue(id_number) WHERE state IN ('queued', 'claimed');
-  CREATE INDEX queue_state ON queue(state, id);
-  CREATE TABLE cards (
-    id              INTEGER PRIMARY KEY,
-    queue_id        INTEGER NOT NULL REFERENCES queue(id),
-    batch_id        INTEGER NOT NULL REFERENCES batches(id),
-    id_number       TEXT NOT NULL,
-    attempt         INTEGER NOT NULL,
-    status          TEXT NOT NULL CHECK (status IN ('pending', 'personalizing', 'written', 'verified', 'issued', 'set-aside', 'lost', 'revoked')),
-    chip_serial     TEXT,
-    document_number TEXT,
-    sod_hash        TEXT,
-    reason          TEXT,
-    created_at      TEXT NOT NULL,
-    updated_at      TEXT NOT NULL,
-    issued_at       TEXT,
-    revoked_at      TEXT,
-    audit_seq       INTEGER NOT NULL
-  ) STRICT;
-  CREATE UNIQUE INDEX cards_one_live_per_item ON cards(queue_id) WHERE status IN (${LIVE_SQL});
-  CREATE UNIQUE INDEX cards_issued_document ON cards(document_number) WHERE status = 'issued';
-  CREATE UNIQUE INDEX cards_issued_id ON cards(id_number) WHERE status = 'issued';
-  CREATE UNIQUE INDEX cards_issued_chip ON cards(chip_serial) WHERE status = 'issued';
-  CREATE INDEX cards_id_number ON cards(id_number);
-  CREATE INDEX cards_document_number ON cards(document_number);
-  ${AUDIT_SCHEMA}
-  `,
-  CLAIMS_SCHEMA,
-];
 
 export interface RegistryOptions {
   /** Who acts, for the audit log; defaults to "<OS user>@<host name>". */
@@ -458,8 +409,8 @@ export class Registry {
   /** The citizen whose card carries this chip serial (EF.ATR/INFO DO'46', as the line records it). */
   showChip(chipSerial: string): CitizenView {
     if (typeof chipSerial !== 'string') throw new TypeError('"chipSerial" expected a string');
-    if (!/^[0-9A-Za-z-]{1,64}$/.test(chipSerial)) {
-      throw new ValidationError('REGISTRY_BAD_KEY', `${JSON.stringify(chipSerial.slice(0, 30))} is not a chip serial (hex digits)`, { field: 'chipSerial' });
+    if (!CHIP_SERIAL.test(chipSerial)) {
+      throw new ValidationError('REGISTRY_BAD_KEY', `${JSON.stringify(chipSerial.slice(0, 30))} is not a chip serial`, { field: 'chipSerial' });
     }
     return this.#view(this.#idOf('chip_serial', chipSerial.toUpperCase()), chipSerial);
   }
@@ -541,22 +492,6 @@ export class Registry {
     }
     return Object.freeze(problems);
   }
-}
-
-/** One step at a time, the version read inside the write transaction: another process may be migrating too. */
-function migrate(db: Db, path: string): void {
-  const step = db.transaction((): boolean => {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) {
-      throw new CancuocError('REGISTRY_TOO_NEW', `registry schema v${version} is newer than this cancuoc (v${MIGRATIONS.length})`, { file: path });
-    }
-    if (version === MIGRATIONS.length) return false;
-    db.exec(MIGRATIONS[version]!);
-    db.pragma(`user_version = ${version + 1}`);
-    return true;
-  });
-  let more = true;
-  while (more) more = step.immediate();
 }
 
 function toCardRow(r: CardDbRow): CardRow {
