@@ -4,53 +4,25 @@
  * lock state), a clean run, and the worst kill point — after the chip answered the LOCK, before
  * markIssued — resumed by the next run without writing the card again.
  */
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VirtualChip } from '../../../src/card/chip.js';
 import { blankImage } from '../../../src/card/image.js';
-import { initPki, loadPki, type Pki } from '../../../src/crypto/pki.js';
 import { hex } from '../../../src/lds/bytes.js';
 import { verifyAuditLog } from '../../../src/issuance/audit-log.js';
 import { decide, probeChip, runProductionLine, type CardStation } from '../../../src/issuance/production-line.js';
-import { loadQueueFile, type QueueEntry } from '../../../src/issuance/queue-file.js';
 import { Registry } from '../../../src/issuance/registry.js';
 import { InProcessTransport } from '../../../src/reader/in-process.js';
-import { TrustStore } from '../../../src/reader/trust-store.js';
-import { InProcessHopper } from './in-process-hopper.js';
-
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-const FID_SOD = 0x011d;
-
-const serialOf = (chip: VirtualChip): string => hex(chip.image().serial).toUpperCase();
-const sodHashOf = (chip: VirtualChip): string => createHash('sha256').update(chip.image().files.get(FID_SOD)!).digest('hex');
+import { InProcessHopper, serialOf, sodHashOf, useLineFixture } from './in-process-hopper.js';
 
 describe('production line with the in-process chip', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cancuoc-line-unit-'));
-  let pki: Pki;
-  let trust: TrustStore;
-  let entries: readonly QueueEntry[];
-
-  beforeAll(async () => {
-    await initPki({ dir: join(dir, 'pki'), suite: 'ecdsa-p256', country: 'VN', insecurePlainKeys: true });
-    pki = await loadPki(join(dir, 'pki'));
-    trust = new TrustStore();
-    trust.addCertificates(pki.certificates.csca);
-    entries = (await loadQueueFile(join(ROOT, 'fixtures/queue-20.jsonl'), ROOT)).slice(0, 3);
-  }, 60_000);
-
-  afterAll(() => {
-    pki?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = useLineFixture('cancuoc-line-unit-', 3);
 
   const options = (registry: Registry, station: CardStation) => ({
     registry,
     station,
-    trust,
-    signers: { dsSigner: pki.signers.ds, dsCertificate: pki.certificates.ds },
+    trust: fx.trust,
+    signers: { dsSigner: fx.pki.signers.ds, dsCertificate: fx.pki.certificates.ds },
   });
 
   it('decides by recorded state and the card in the reader (docs/registry.md table)', () => {
@@ -74,14 +46,14 @@ describe('production line with the in-process chip', () => {
   });
 
   it('issues three cards: each locked, registered with its chip serial and SOD hash', async () => {
-    const registry = Registry.open(join(dir, 'clean.sqlite'), { actor: 'test@line' });
+    const registry = Registry.open(join(fx.dir, 'clean.sqlite'), { actor: 'test@line' });
     const hopper = new InProcessHopper();
-    registry.enqueue(entries);
+    registry.enqueue(fx.entries);
     const summary = await runProductionLine(options(registry, hopper));
     expect(summary.issued).toBe(3);
     expect(hopper.out.map((c) => c.locked)).toEqual([true, true, true]);
     for (const [i, chip] of hopper.out.entries()) {
-      const card = registry.show(entries[i]!.id).cards.at(-1)!;
+      const card = registry.show(fx.entries[i]!.id).cards.at(-1)!;
       expect(card.status).toBe('issued');
       expect(card.chipSerial).toBe(serialOf(chip));
       expect(hex(card.sodHash!)).toBe(sodHashOf(chip));
@@ -91,15 +63,15 @@ describe('production line with the in-process chip', () => {
   }, 60_000);
 
   it('killed between LOCK and markIssued: the next run finds the locked card and completes it, unwritten', async () => {
-    const registry = Registry.open(join(dir, 'crash.sqlite'), { actor: 'test@line' });
+    const registry = Registry.open(join(fx.dir, 'crash.sqlite'), { actor: 'test@line' });
     const hopper = new InProcessHopper();
-    registry.enqueue(entries.slice(0, 1));
+    registry.enqueue(fx.entries.slice(0, 1));
     hopper.dieAfterLock = true;
     await expect(runProductionLine(options(registry, hopper))).rejects.toThrow('killed');
     const chip = hopper.card;
     expect(chip.locked).toBe(true);
     const before = sodHashOf(chip);
-    expect(registry.show(entries[0]!.id).cards.at(-1)!.status).toBe('verified');
+    expect(registry.show(fx.entries[0]!.id).cards.at(-1)!.status).toBe('verified');
 
     hopper.dieAfterLock = false;
     const results: { resumed: boolean; status: string }[] = [];
@@ -108,7 +80,7 @@ describe('production line with the in-process chip', () => {
     expect(results).toEqual([expect.objectContaining({ resumed: true, status: 'issued' })]);
     expect(hopper.out).toEqual([chip]);
     expect(sodHashOf(chip)).toBe(before);
-    const card = registry.show(entries[0]!.id).cards.at(-1)!;
+    const card = registry.show(fx.entries[0]!.id).cards.at(-1)!;
     expect([card.status, card.chipSerial, hex(card.sodHash!)]).toEqual(['issued', serialOf(chip), before]);
     expect(registry.crossCheck()).toEqual([]);
     registry.close();

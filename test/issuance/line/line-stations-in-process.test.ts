@@ -1,54 +1,25 @@
 /**
  * Several stations on one line (docs/registry.md, "Several stations"), with in-process hoppers:
- * records are shared out and each issued once; the limit counts all stations; a station whose
+ * records are shared out and each issued once, with its printed face when asked (and none for a
+ * card set aside); the limit counts all stations; a station whose
  * cards all fail stops the line (LINE_HALTED naming it) without losing or doubling a card of the
  * other, and the next run finishes every record.
  */
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VirtualChip } from '../../../src/card/chip.js';
-import { initPki, loadPki, type Pki } from '../../../src/crypto/pki.js';
-import { hex } from '../../../src/lds/bytes.js';
+import { describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../../src/issuance/audit-log.js';
 import { runProductionLine, type CardStation, type LineCardResult } from '../../../src/issuance/production-line.js';
-import { loadQueueFile, type QueueEntry } from '../../../src/issuance/queue-file.js';
 import { Registry } from '../../../src/issuance/registry.js';
-import { TrustStore } from '../../../src/reader/trust-store.js';
-import { InProcessHopper } from './in-process-hopper.js';
-
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-const FID_SOD = 0x011d;
-
-const serialOf = (chip: VirtualChip): string => hex(chip.image().serial).toUpperCase();
-const sodHashOf = (chip: VirtualChip): string => createHash('sha256').update(chip.image().files.get(FID_SOD)!).digest('hex');
+import { InProcessHopper, serialOf, sodHashOf, useLineFixture } from './in-process-hopper.js';
 
 describe('production line with two stations in process', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cancuoc-stations-'));
-  let pki: Pki;
-  let trust: TrustStore;
-  let entries: readonly QueueEntry[];
-
-  beforeAll(async () => {
-    await initPki({ dir: join(dir, 'pki'), suite: 'ecdsa-p256', country: 'VN', insecurePlainKeys: true });
-    pki = await loadPki(join(dir, 'pki'));
-    trust = new TrustStore();
-    trust.addCertificates(pki.certificates.csca);
-    // Citizen 17 (expired) is not among the first six.
-    entries = (await loadQueueFile(join(ROOT, 'fixtures/queue-20.jsonl'), ROOT)).slice(0, 6);
-  }, 60_000);
-
-  afterAll(() => {
-    pki?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = useLineFixture('cancuoc-stations-', 6);
 
   const run = (registry: Registry, stations: readonly CardStation[], more: { limit?: number; faceDir?: string; onCard?: (r: LineCardResult) => void } = {}) =>
-    runProductionLine({ registry, stations, trust, signers: { dsSigner: pki.signers.ds, dsCertificate: pki.certificates.ds }, ...more });
+    runProductionLine({ registry, stations, trust: fx.trust, signers: { dsSigner: fx.pki.signers.ds, dsCertificate: fx.pki.certificates.ds }, ...more });
 
   /** Every locked card out of the hoppers is the issued card of exactly one citizen, recorded with its station. */
   function checkCards(registry: Registry, hoppers: readonly InProcessHopper[]): number {
@@ -68,9 +39,9 @@ describe('production line with two stations in process', () => {
   }
 
   it('shares the records out: each issued once, on the station that claimed it', async () => {
-    const registry = Registry.open(join(dir, 'two.sqlite'), { actor: 'test@line' });
+    const registry = Registry.open(join(fx.dir, 'two.sqlite'), { actor: 'test@line' });
     const hoppers = [new InProcessHopper('reader A'), new InProcessHopper('reader B')];
-    registry.enqueue(entries);
+    registry.enqueue(fx.entries);
     const results: LineCardResult[] = [];
     const summary = await run(registry, hoppers, { onCard: (r) => results.push(r) });
     expect([summary.issued, summary.setAside]).toEqual([6, 0]);
@@ -84,12 +55,12 @@ describe('production line with two stations in process', () => {
   }, 60_000);
 
   it('writes each issued card its face from the verified chip, and none for a card set aside', async () => {
-    const registry = Registry.open(join(dir, 'faces.sqlite'), { actor: 'test@line' });
+    const registry = Registry.open(join(fx.dir, 'faces.sqlite'), { actor: 'test@line' });
     const good = new InProcessHopper('reader A');
     const broken = new InProcessHopper('reader B');
     broken.failLock = true;
-    const faceDir = join(dir, 'faces');
-    registry.enqueue(entries.slice(0, 3));
+    const faceDir = join(fx.dir, 'faces');
+    registry.enqueue(fx.entries.slice(0, 3));
     const results: LineCardResult[] = [];
     await run(registry, [good, broken], { faceDir, onCard: (r) => results.push(r) }).catch(() => undefined);
     const issued = results.filter((r) => r.status === 'issued');
@@ -105,16 +76,16 @@ describe('production line with two stations in process', () => {
       // ZXingReader (zxing-cpp) reads the front QR: the plain CCCD text starts with the ID number (cccd-profile.md)
       const qr = execFileSync('/usr/bin/ZXingReader', ['-bytes', '-format', 'QRCode', front]).toString('utf8');
       expect(qr.split('|')[0]).toBe(r.idNumber);
-      const record = entries.find((e) => e.record.id === r.idNumber)!.record;
+      const record = fx.entries.find((e) => e.record.id === r.idNumber)!.record;
       expect(qr).toContain(record.fullName);
     }
     registry.close();
   }, 60_000);
 
   it('counts the limit over all stations', async () => {
-    const registry = Registry.open(join(dir, 'limit.sqlite'), { actor: 'test@line' });
+    const registry = Registry.open(join(fx.dir, 'limit.sqlite'), { actor: 'test@line' });
     const hoppers = [new InProcessHopper('reader A'), new InProcessHopper('reader B')];
-    registry.enqueue(entries);
+    registry.enqueue(fx.entries);
     const summary = await run(registry, hoppers, { limit: 3 });
     expect(summary.issued).toBe(3);
     expect(checkCards(registry, hoppers)).toBe(3);
@@ -123,11 +94,11 @@ describe('production line with two stations in process', () => {
   }, 60_000);
 
   it('a station whose cards all fail halts the line; the other loses nothing; the next run finishes', async () => {
-    const registry = Registry.open(join(dir, 'halt.sqlite'), { actor: 'test@line' });
+    const registry = Registry.open(join(fx.dir, 'halt.sqlite'), { actor: 'test@line' });
     const good = new InProcessHopper('reader A');
     const broken = new InProcessHopper('reader B');
     broken.failWrites = true;
-    registry.enqueue(entries);
+    registry.enqueue(fx.entries);
     const results: LineCardResult[] = [];
     await expect(run(registry, [good, broken], { onCard: (r) => results.push(r) })).rejects.toThrow(
       expect.objectContaining({ code: 'LINE_HALTED', message: expect.stringContaining('reader B') }),
