@@ -411,17 +411,20 @@ export function findCmsSigner(signedData: SignedData): CmsSigner | undefined {
   return Object.freeze({ signerInfo, certificate: undefined, problem });
 }
 
-/** Whether `issuer` signed `cert` (signature over tbsCertificate as read). */
+/**
+ * Whether `issuer` signed `cert` (signature over tbsCertificate as read). The answer is
+ * remembered per issuer for frozen objects, which is what the parsers here return:
+ * parseCertificate hands out one per DER, with its own copy of the bytes, so the chain of a
+ * Document Signer shared by many cards is verified once.
+ */
 export function isSignedBy(cert: { tbs: Uint8Array; signatureAlgorithm: AlgorithmIdentifier; signature: Uint8Array }, issuer: CertificateInfo): boolean {
-  // Remembered per issuer and parsed object: parseCertificate hands out one frozen object per DER
-  // (its own copy of the bytes), so the chain of a Document Signer shared by many cards is
-  // verified once.
+  const frozen = Object.isFrozen(cert);
   let known = signedByCache.get(issuer);
   if (known === undefined) signedByCache.set(issuer, (known = new WeakMap()));
-  const cached = known.get(cert);
+  const cached = frozen ? known.get(cert) : undefined;
   if (cached !== undefined) return cached;
   const result = verifySignature({ spki: issuer.spki, algorithm: cert.signatureAlgorithm, data: cert.tbs, signature: cert.signature }) === true;
-  known.set(cert, result);
+  if (frozen) known.set(cert, result);
   return result;
 }
 
