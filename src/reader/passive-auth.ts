@@ -16,7 +16,8 @@ import { attempt } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { dataGroupHash, decodeSod, type Sod } from '../lds/sod.js';
 import { decodeTlv } from '../lds/tlv.js';
-import { findCmsSigner, isSignedBy, readTime, TrustStore, type CertificateInfo } from './trust-store.js';
+import { findCmsSigner, isSignedBy, TrustStore } from './trust-store.js';
+import { readTime, type CertificateInfo } from './x509.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'not-applicable';
 export type Verdict = 'valid' | 'invalid' | 'untrusted';

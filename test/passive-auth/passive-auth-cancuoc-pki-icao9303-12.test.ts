@@ -10,7 +10,8 @@ import { issueMasterList } from '../../src/crypto/masterlist.js';
 import { generateSoftwareKey } from '../../src/crypto/signer.js';
 import { signSod } from '../../src/crypto/sod-sign.js';
 import { passiveAuthentication } from '../../src/reader/passive-auth.js';
-import { parseCertificate, TrustStore } from '../../src/reader/trust-store.js';
+import { TrustStore } from '../../src/reader/trust-store.js';
+import { parseCertificate } from '../../src/reader/x509.js';
 
 const day = 86_400_000;
 const from = new Date(Date.now() - day);

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { passiveAuthentication, type PassiveAuthReport } from '../../src/reader/passive-auth.js';
-import { parseCertificate, parseCrl, TrustStore } from '../../src/reader/trust-store.js';
+import { TrustStore } from '../../src/reader/trust-store.js';
+import { parseCertificate, parseCrl } from '../../src/reader/x509.js';
 import { openssl } from '../helpers/openssl-pki.js';
 
 const S = '../shared/vectors/samples';
