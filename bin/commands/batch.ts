@@ -8,6 +8,7 @@
  * Exit 0 all issued, 1 some set aside, 3 no reader / no card / line halted, 4 bad input
  * (an unknown --reader, a registry another batch run is using).
  */
+import { access, constants, mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
@@ -59,6 +60,7 @@ export function registerBatch(program: Command): void {
         throw new ValidationError('CLI_LIMIT', `--limit ${opts.limit}: expected a whole number`, { field: '--limit' });
       }
       const photoBudget = photoBudgetOption(opts.photoBudget);
+      if (opts.faces !== undefined) await faceDirectory(opts.faces);
       const entries = await loadQueueFile(opts.queue);
       const pki = await loadPki(opts.pki);
       let readers: readonly string[];
@@ -119,6 +121,16 @@ export function registerBatch(program: Command): void {
         setTimeout(() => process.exit(), 3000).unref();
       }
     });
+}
+
+/** A --faces directory that cannot take files is the operator's to fix before any card: not a card set aside. */
+async function faceDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    throw new CliError(EXIT.badInput, 'CLI_FACES', `--faces ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 /** Errors of the card side (no reader, no card, the line halted) exit 3; others go as they are. */

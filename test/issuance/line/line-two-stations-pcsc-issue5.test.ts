@@ -5,7 +5,8 @@
  * verifies (EF.SOD with `openssl cms -verify` against the CSCA, the chip with PACE, PA, AA, CA);
  * a second `batch run` on the same registry is refused while the first runs; SIGKILL mid-batch
  * leaves registry, audit log and cards consistent, and the next run resumes each card on the
- * reader that holds it (none is set aside). Bad --reader options exit 4 with one line.
+ * reader that holds it (none is set aside). Bad --reader options, and a --faces directory that
+ * cannot be written, exit 4 with one line.
  */
 import { type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -85,19 +86,23 @@ describe.skipIf(!status.available)('batch run with two stations: a hopper in eac
     return child;
   }
 
-  it('refuses an unknown or repeated --reader, and --reader with --all-readers: exit 4, one line', async () => {
+  it('refuses an unknown or repeated --reader, --reader with --all-readers, an unwritable --faces: exit 4, one line', async () => {
     const queue = path.join(dir, 'bad-reader.jsonl');
     writeQueue(queue, 1);
     const run = (...readers: string[]) => finished(cli('batch', 'run', '--queue', queue, '--pki', pkiDir, '--db', path.join(dir, 'bad.sqlite'), ...readers));
-    const [unknown, twice, both] = await Promise.all([
+    const notDir = path.join(dir, 'a-file');
+    fs.writeFileSync(notDir, '');
+    const [unknown, twice, both, faces] = await Promise.all([
       run('--reader', slots[0]!.reader, '--reader', 'No Such Reader 00 00'),
       run('--reader', slots[0]!.reader, '--reader', slots[0]!.reader),
       run('--reader', slots[0]!.reader, '--all-readers'),
+      run('--reader', slots[0]!.reader, '--faces', path.join(notDir, 'faces')),
     ]);
     for (const [r, text] of [
       [unknown, 'No Such Reader 00 00'],
       [twice, 'twice'],
       [both, '--all-readers'],
+      [faces, '--faces'],
     ] as const) {
       expect(r.code, r.stderr).toBe(4);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
