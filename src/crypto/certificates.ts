@@ -3,7 +3,7 @@
  * the Document Signer, the VDS seal (bar code) signer and the master list signer. The TBSCertificate
  * is built with @peculiar/asn1-x509, signed by a Signer, and written as DER.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier as X509AlgorithmIdentifier,
@@ -38,7 +38,7 @@ import { encodeAlgorithmIdentifier, encodeInteger, encodeSetOf, fields, type Alg
 import { ParseError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { decodeTlv, encodeTlv } from '../lds/tlv.js';
-import { ahash, signatureAlgorithmIdentifier, SUITES, type HashName } from './algorithms.js';
+import { ahash, digest, signatureAlgorithmIdentifier, SUITES, type HashName } from './algorithms.js';
 import type { Signer } from './signer.js';
 
 export type CertificateRole = 'csca' | 'ds' | 'seal' | 'mlsigner';
@@ -195,7 +195,7 @@ function attribute(type: string, value: string): RelativeDistinguishedName {
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */
 export function keyIdentifier(spki: Uint8Array): Uint8Array {
   const key = parseSpki(abytes(spki, 'spki')).subjectPublicKey;
-  return new Uint8Array(createHash('sha1').update(new Uint8Array(key)).digest());
+  return digest('sha1', new Uint8Array(key));
 }
 
 /** A random positive serial number of 16 bytes (RFC 5280 §4.1.2.2: at most 20, positive). */

@@ -17,9 +17,9 @@
  * personalization may write over an unlocked card. A locked card is only used when it is the
  * card the current record was being issued on.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { digest } from '../crypto/algorithms.js';
 import { writeFileAtomic } from '../crypto/keystore.js';
 import { commandApdu, decodeResponseApdu, encodeCommandApdu, INS, swHex } from '../lds/apdu.js';
 import { equalBytes, hex } from '../lds/bytes.js';
@@ -187,7 +187,7 @@ export async function probeChip(transport: Transport): Promise<ChipProbe> {
 
 /** SHA-256 of EF.SOD, the registry's fingerprint of what a card holds. */
 export function sodHash(sod: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(sod).digest());
+  return digest('sha256', sod);
 }
 
 /** Checks of verify.ts whose failure is the chip's (reading, AA, CA), not the document's. */

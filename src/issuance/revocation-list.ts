@@ -3,10 +3,11 @@
  * revocation list (codec and signing in src/crypto/revocation-list.ts, format in
  * docs/revocation-list.md), written atomically, the export itself recorded in the audit log.
  */
-import { createHash } from 'node:crypto';
+import { digest } from '../crypto/algorithms.js';
 import { writeFileAtomic } from '../crypto/keystore.js';
 import { issueRevocationList, type RevokedDocument } from '../crypto/revocation-list.js';
 import type { Signer } from '../crypto/signer.js';
+import { hex } from '../lds/bytes.js';
 import type { Registry } from './registry.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -62,7 +63,7 @@ export async function exportRevocationList(registry: Registry, options: Revocati
       documents: documents.length,
       thisUpdate: thisUpdate.toISOString(),
       nextUpdate: nextUpdate.toISOString(),
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sha256: hex(digest('sha256', bytes)),
     });
   }
   return Object.freeze({ bytes, documents: Object.freeze(documents), thisUpdate, nextUpdate });

@@ -14,7 +14,7 @@
  * (wrong CAN/MRZ, a chip that refuses PACE) throw CardAccessError; a card that leaves the reader
  * throws the transport's TransportError. The JSON form is documented in docs/verify-schema.md.
  */
-import { createHash } from 'node:crypto';
+import { digest } from '../crypto/algorithms.js';
 import { asCancuocError, attempt, CancuocError } from '../lds/errors.js';
 import { decodeCom } from '../lds/com.js';
 import { decodeDg1 } from '../lds/dg1.js';
@@ -426,7 +426,7 @@ function revocationCheck(trust: TrustStore, mrz: Mrz | undefined, sod: Uint8Arra
   const id = 'revocation';
   const lists = trust.revocationLists;
   if (lists.length === 0) return check(id, 'not-applicable', 'NO_REVOCATION_LIST', 'no revocation list of the issuer loaded');
-  const sodHash = sod === undefined ? undefined : new Uint8Array(createHash('sha256').update(sod).digest());
+  const sodHash = sod === undefined ? undefined : digest('sha256', sod);
   const entry = trust.revocationOf({ ...(mrz && { documentNumber: mrz.documentNumber }), ...(sodHash && { sodHash }) });
   if (entry !== undefined) {
     return check(id, 'fail', 'DOCUMENT_REVOKED', `the issuer lists this card as ${entry.reason} since ${entry.revocationDate.toISOString()}`);
