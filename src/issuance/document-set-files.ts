@@ -24,24 +24,25 @@ export async function writeDocumentSet(dir: string, set: DocumentSet, options: W
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const encrypted = options.insecurePlainKeys !== true;
   const passphrase = encrypted ? await resolvePassphrase(options.passphrase, 'the chip keys') : undefined;
-  const files: Record<string, string> = {};
-  for (const [name, bytes] of set.files) {
-    files[name] = `${name}.bin`;
-    await writeFileAtomic(join(dir, files[name]), bytes, 0o644);
-  }
-  await writeFileAtomic(join(dir, 'aa-key.pem'), pkcs8(set.keys.aa, passphrase));
-  await writeFileAtomic(join(dir, 'ca-key.pem'), pkcs8(set.keys.ca, passphrase));
-  const manifest: DocumentSetManifest = {
+  const manifest = manifestOf(set, encrypted);
+  for (const [name, bytes] of set.files) await writeFileAtomic(join(dir, manifest.files[name]!), bytes, 0o644);
+  await writeFileAtomic(join(dir, manifest.keys.aa), pkcs8(set.keys.aa, passphrase));
+  await writeFileAtomic(join(dir, manifest.keys.ca), pkcs8(set.keys.ca, passphrase));
+  await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
+  return manifest;
+}
+
+/** The manifest of a set: `<name>.bin` per EF; `encrypted` says how the key files were written (absent: not on disk). */
+function manifestOf(set: DocumentSet, encrypted?: boolean): DocumentSetManifest {
+  return Object.freeze({
     version: MANIFEST_VERSION,
     documentNumber: set.documentNumber,
     dateOfBirth: set.dateOfBirth,
     dateOfExpiry: set.dateOfExpiry,
     can: set.can,
-    files,
-    keys: { aa: 'aa-key.pem', ca: 'ca-key.pem', encrypted },
-  };
-  await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
-  return Object.freeze(manifest);
+    files: Object.fromEntries([...set.files.keys()].map((name) => [name, `${name}.bin`])),
+    keys: { aa: 'aa-key.pem', ca: 'ca-key.pem', ...(encrypted === undefined ? {} : { encrypted }) },
+  });
 }
 
 /** PKCS#8 PEM; with a passphrase, PBES2 (PBKDF2 + AES-256-CBC) as for the PKI keys. */
@@ -52,18 +53,8 @@ function pkcs8(key: KeyObject, passphrase: string | undefined): string {
 
 /** The set as `personalize()` takes it, without a round trip through the disk. */
 export function personalizationSet(set: DocumentSet): PersonalizationSet {
-  const files: Record<string, string> = {};
-  for (const name of set.files.keys()) files[name] = `${name}.bin`;
   return Object.freeze({
-    manifest: Object.freeze({
-      version: MANIFEST_VERSION,
-      documentNumber: set.documentNumber,
-      dateOfBirth: set.dateOfBirth,
-      dateOfExpiry: set.dateOfExpiry,
-      can: set.can,
-      files,
-      keys: { aa: 'aa-key.pem', ca: 'ca-key.pem' },
-    }),
+    manifest: manifestOf(set),
     files: set.files,
     aaKey: set.keys.aa,
     caKey: set.keys.ca,
