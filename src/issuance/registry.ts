@@ -145,9 +145,8 @@ export class Registry {
     }
     try {
       // First, so that another process setting up the same file makes this one wait, not fail.
-      db.pragma('busy_timeout = 10000');
-      // SQLite §"Write-Ahead Logging" + synchronous=FULL: a committed transaction survives power loss.
-      db.pragma('journal_mode = WAL');
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      enableWal(db, path);
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       migrate(db, path);
@@ -493,6 +492,29 @@ export class Registry {
     return Object.freeze(problems);
   }
 }
+
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * SQLite §"Write-Ahead Logging" + synchronous=FULL: a committed transaction survives power loss.
+ * WAL stays set in the file. Turning a new file to WAL needs it alone: a process that opens it at
+ * the same moment as another gets SQLITE_BUSY (the busy handler does not cover the switch) or the
+ * old mode back, so it tries again for as long as the busy timeout.
+ */
+function enableWal(db: Db, path: string): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      if (db.pragma('journal_mode = WAL', { simple: true }) === 'wal') return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+    }
+    if (Date.now() > deadline) throw new CancuocError('REGISTRY_BUSY', `cannot open registry ${path}: it stays locked by another process`, { file: path });
+    Atomics.wait(PAUSE, 0, 0, 10); // open() is synchronous: wait 10 ms in place
+  }
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function toCardRow(r: CardDbRow): CardRow {
   return Object.freeze({

@@ -1,7 +1,8 @@
 /**
  * SQLite registry schema creation under concurrency (docs/registry.md): several processes opening
  * one new registry at the same instant all succeed, and the schema is made once — each migration
- * step checks the version inside its write transaction.
+ * step checks the version inside its write transaction, and the switch to WAL is retried while
+ * another opener holds the new file.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,11 +25,11 @@ function opener(db: string, start: string): Promise<{ code: number | null; out: 
 
 describe('Registry.open from several processes at once', () => {
   it('every process opens a new registry; the schema is made once', async () => {
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 5; round++) {
       const db = join(dir, `r${round}.sqlite`);
       const start = join(dir, `go${round}`);
-      const runs = Array.from({ length: 5 }, () => opener(db, start));
-      await new Promise((r) => setTimeout(r, 1500)); // all started and polling
+      const runs = Array.from({ length: 6 }, () => opener(db, start));
+      await new Promise((r) => setTimeout(r, 1200)); // all started and polling
       writeFileSync(start, '');
       for (const r of await Promise.all(runs)) expect(r, r.out).toMatchObject({ code: 0, out: 'opened\n' });
       const check = new Database(db, { readonly: true });
