@@ -66,7 +66,7 @@ export async function runQrBench(): Promise<Record<string, number>> {
   sharp.concurrency(1);
   try {
     // the BSI TR-03137 Annex D seal from the shared vectors beside the package (built or not)
-    const seal = join(packageRoot(), '../shared/vectors/vds/seals/bsi_tr03137__D_social_insurance_card.bin');
+    const seal = join(packageRoot(), 'test/vectors/vds/seals/bsi_tr03137__D_social_insurance_card.bin');
     const payloads = [TEXT, new Uint8Array(readFileSync(seal))];
     const frames: Frame[] = [];
     for (const [i, payload] of payloads.entries()) {

@@ -1,5 +1,5 @@
 /**
- * Personalization commands, compatible with the JMRTD passport applet (../shared/perso-jmrtd.md,
+ * Personalization commands, compatible with the JMRTD passport applet (docs/perso-jmrtd.md,
  * steps 0–6 byte for byte) and extended with documented PUT DATA forms for what it lacks
  * (docs/perso.md is the full protocol):
  *

@@ -1,6 +1,6 @@
 /**
  * The citizen record an enrollment starts from, validated, and the LDS values derived from it:
- * the vn-cccd TD1 MRZ, DG1 and the DG13 fields (../shared/cccd-profile.md).
+ * the vn-cccd TD1 MRZ, DG1 and the DG13 fields (docs/cccd-profile.md).
  *
  * JSON: {"id","fullName","dateOfBirth","sex","nationality","ethnicity","religion",
  * "placeOfOrigin","placeOfResidence","identifyingMarks","dateOfIssue","dateOfExpiry",

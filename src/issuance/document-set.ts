@@ -1,7 +1,7 @@
 /**
  * The document set of one card: every EF the chip will hold, signed into EF.SOD, plus the chip's
  * own keys (Active and Chip Authentication). ICAO 9303-10 (8th ed.) §4 for the files, 9303-11 §6.1
- * and §6.2 for the keys announced in DG15 and DG14, /work/shared cccd-profile for the vn-cccd choices
+ * and §6.2 for the keys announced in DG15 and DG14, docs/cccd-profile.md for the vn-cccd choices
  * (PACE ECDH-GM AES-128 on brainpoolP256r1, CA ECDH AES-128, DG1, DG2, DG3, DG13, DG14, DG15).
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';

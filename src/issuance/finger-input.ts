@@ -1,7 +1,7 @@
 /**
  * Fingerprint input for enrollment: whatever the capture station gives — an ISO/IEC 19794-2:2005
  * record, an ANSI INCITS 378 (2004 or 2009) record, or a JSON minutiae list — becomes the
- * ISO/IEC 19794-2:2005 record that vn-cccd DG3 carries. Byte layouts: shared/vectors/fmr/README.md §1.
+ * ISO/IEC 19794-2:2005 record that vn-cccd DG3 carries. Byte layouts: test/vectors/fmr/README.md §1.
  *
  * JSON minutiae list:
  *   { "width", "height", "resolution"?,            image size in pixels; pixels per cm (default 197 ≈ 500 dpi)

@@ -1,6 +1,6 @@
 /**
  * The two QR payloads of a card, from its citizen record: the plain CCCD text the card face
- * carries today (../shared/cccd-profile.md) and a signed ICAO VDS seal in the vn-cccd profile
+ * carries today (docs/cccd-profile.md) and a signed ICAO VDS seal in the vn-cccd profile
  * (ICAO 9303-13 (8th ed.); docs/vds-profile.md), signed by the PKI's seal-signer key.
  */
 import { parseCertificate } from '../crypto/certificates.js';

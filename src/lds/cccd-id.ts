@@ -2,7 +2,7 @@
  * The Vietnamese 12-digit personal ID number (số định danh cá nhân), `PPP G YY RRRRRR`:
  * province or country code of birth registration, century-and-sex digit, last two digits of
  * the birth year, six random digits; no check digit (Decree 137/2015/NĐ-CP Art. 13; codes in
- * Circular 07/2016/TT-BCA, later 59/2021/TT-BCA, App. I; ../shared/cccd-profile.md).
+ * Circular 07/2016/TT-BCA, later 59/2021/TT-BCA, App. I; docs/cccd-profile.md).
  * Circular 59/2021 lapsed on 1 July 2024 (Law 26/2023/QH15 only promises 12 digits), so the
  * prefix is decoded for information and warnings only, never to reject a number.
  */

@@ -1,5 +1,5 @@
 /**
- * EF.DG13 in the vn-cccd layout (tag 6D, ../shared/cccd-profile.md "DG13"):
+ * EF.DG13 in the vn-cccd layout (tag 6D, docs/cccd-profile.md "DG13"):
  *
  *   6D L { 30 L { 02 01 01 version, 06 06 28D316010008 (1.0.10646.1.0.8, UTF-8 text),
  *                 31 L { 30 L { 02 01 n, value } … } } }

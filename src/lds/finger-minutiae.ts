@@ -1,7 +1,7 @@
 /**
  * Finger minutiae records ("FMR\0"): ISO/IEC 19794-2:2005, ANSI INCITS 378-2004 and
  * ANSI INCITS 378-2009. Byte layouts and the ISO/ANSI detection rule as in
- * shared/vectors/fmr/README.md §1 (from the fingerprintio format summaries and the standards'
+ * test/vectors/fmr/README.md §1 (from the fingerprintio format summaries and the standards'
  * sample records). Minutiae are decoded; extended data is kept as bytes, with a reading of its
  * areas when they parse.
  */

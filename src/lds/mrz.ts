@@ -1,7 +1,7 @@
 /**
  * The machine readable zone: check digits (ICAO 9303-3 (8th ed.) §4.9), TD1 (9303-5 §4.2.2,
  * 3 × 30) and TD3 (9303-4 §4.2.2, 2 × 44), the BAC/PACE key string MRZ_information
- * (9303-11 §9.7.2, App. D.2), and the vn-cccd TD1 profile (../shared/cccd-profile.md).
+ * (9303-11 §9.7.2, App. D.2), and the vn-cccd TD1 profile (docs/cccd-profile.md).
  *
  * Parsing reports every check digit instead of throwing on a wrong one; it throws ParseError
  * only for a wrong length or a character that may not stand where it is. Offsets in errors

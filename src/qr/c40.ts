@@ -5,7 +5,7 @@
  * Two characters left: the triple is completed with Shift 1 (value 0). One character left:
  * the "unlatch" byte 0xFE followed by the character's DataMatrix ASCII value (ASCII + 1).
  *
- * Length (erratum of TR-03137 Annex B item 2, see ../shared/vectors/vds/README.md §3.5):
+ * Length (erratum of TR-03137 Annex B item 2, see test/vectors/vds/README.md §3.5):
  * 2·⌊L/3⌋ bytes, plus 2 when L is not a multiple of 3.
  */
 import { abytes } from '../lds/bytes.js';

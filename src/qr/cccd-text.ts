@@ -1,5 +1,5 @@
 /**
- * The plain QR text printed on the CCCD (../shared/cccd-profile.md, "The QR code printed on the
+ * The plain QR text printed on the CCCD (docs/cccd-profile.md, "The QR code printed on the
  * card"): UTF-8, fields separated by '|':
  *   ID(12) | old ID(9 or empty) | full name | DOB ddMMyyyy | Nam/Nữ | address | issue date ddMMyyyy
  * 2021 cards have exactly these 7 fields; 2024 cards add trailing fields (seen empty), which

@@ -2,7 +2,7 @@
  * The ICAO Visible Digital Seal, ICAO 9303-13 (8th ed.) §2–§3 with the encoding details of
  * BSI TR-03137-1 (v2.5) §3.2: header ‖ message zone ‖ signature zone. The signature is ECDSA as
  * plain r‖s (BSI TR-03111 §5.2.1) over header ‖ message zone; the hash follows the curve size.
- * Facts, vectors and errata: ../shared/vectors/vds/README.md.
+ * Facts, vectors and errata: test/vectors/vds/README.md.
  *
  * Decoding never throws anything but ParseError (code, offset, field). A seal keeps the exact
  * bytes it was read from; encodeVds(decodeVds(b)) gives b back, including the two layouts found

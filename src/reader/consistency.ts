@@ -1,6 +1,6 @@
 /**
  * Consistency of what the chip says about its holder: the DG1 MRZ (ICAO 9303-3 (8th ed.) §4,
- * 9303-5 TD1) against the Vietnamese DG13 (../shared/cccd-profile.md "DG13" and "MRZ"), and the
+ * 9303-5 TD1) against the Vietnamese DG13 (docs/cccd-profile.md "DG13" and "MRZ"), and the
  * document's own expiry. Same list of check ids every time, so reports have a stable shape;
  * checks that cannot apply (no DG13, not a vn-cccd MRZ) are `not-applicable` with the reason.
  *

@@ -1,6 +1,6 @@
 /**
  * Personalization of a blank chip from a document set (`cancuoc lds build`), with the protocol
- * of docs/perso.md: the JMRTD passport applet's commands (../shared/perso-jmrtd.md, steps 0–6)
+ * of docs/perso.md: the JMRTD passport applet's commands (docs/perso-jmrtd.md, steps 0–6)
  * plus cancuoc's PUT DATA forms for the CAN, an EC AA key and a prime-curve CA key.
  *
  *   SELECT AID; per file CREATE FILE 00 E0 00 00 06 63 04 <size> <fid>, SELECT, UPDATE BINARY

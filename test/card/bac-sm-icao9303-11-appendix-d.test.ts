@@ -2,7 +2,7 @@
  * ICAO 9303-11 (8th ed.) Appendix D on the chip side: the chip, personalized with the D.2 MRZ and
  * given the chip's secrets RND.IC and K.IC, answers the D.3 EXTERNAL AUTHENTICATE and the D.4
  * protected SELECT / READ BINARY exchange byte for byte (values from
- * /work/shared/vectors/icao-worked-examples.md §1.3–1.4). Then the §9.8 session rules.
+ * test/vectors/icao-worked-examples.md §1.3–1.4). Then the §9.8 session rules.
  */
 import { describe, expect, it } from 'vitest';
 import { VirtualChip } from '../../src/card/chip.js';

@@ -1,6 +1,6 @@
 /**
  * The chip's file system against ISO/IEC 7816-4 (2020) §7, §11.2–11.3 and the CCCD profile
- * (../shared/cccd-profile.md "The chip"): SELECT, READ BINARY B0 / B1, short and extended Le,
+ * (docs/cccd-profile.md "The chip"): SELECT, READ BINARY B0 / B1, short and extended Le,
  * short EF identifiers, EF.CardAccess and EF.ATR/INFO before authentication, status words of
  * §5.6, and the ATR of ISO/IEC 7816-3 §8.2. Expected ATR bytes were worked out by hand from the
  * tables cited in src/card/atr.ts.

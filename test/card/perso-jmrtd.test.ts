@@ -1,5 +1,5 @@
 /**
- * The JMRTD personalization protocol (../shared/perso-jmrtd.md): its example byte for byte, the
+ * The JMRTD personalization protocol (docs/perso-jmrtd.md): its example byte for byte, the
  * lock of step 6, the quirks kept (6A86 on an unknown PUT DATA), and the new PUT DATA forms of
  * docs/perso.md (CAN, EC AA key, CA key).
  */

@@ -12,7 +12,7 @@ import { runCli } from '../helpers/cli.js';
 const work = mkdtempSync(join(tmpdir(), 'cancuoc-cli-'));
 const pki = join(work, 'pki');
 const set = join(work, 'set');
-const SAMPLES = join(import.meta.dirname, '../../../shared/vectors/samples');
+const SAMPLES = join(import.meta.dirname, '../vectors/samples');
 
 beforeAll(() => {
   const init = runCli(['pki', 'init', '--out', pki, '--alg', 'ecdsa-bp256', '--country', 'VNM'], { CANCUOC_PASSPHRASE: 'correct horse battery' });
@@ -20,7 +20,7 @@ beforeAll(() => {
   expect(init.status).toBe(0);
   const build = runCli(
     ['lds', 'build', '--record', 'fixtures/citizens/citizen-02.json', '--photo', 'fixtures/faces/face-02.jpg', '--pki', pki, '--out', set,
-      '--finger', '../shared/vectors/fmr/iso19794-2-2005_sourceafis-probe.fmr'],
+      '--finger', 'test/vectors/fmr/iso19794-2-2005_sourceafis-probe.fmr'],
     { CANCUOC_PASSPHRASE: 'correct horse battery' },
   );
   expect(build.stderr).toBe('');

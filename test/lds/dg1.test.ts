@@ -1,11 +1,11 @@
-/** ICAO 9303-10 §4.7.1 DG1 with the sample files of ../shared/vectors/samples (icao-worked-examples.md §6.5). */
+/** ICAO 9303-10 §4.7.1 DG1 with the sample files of test/vectors/samples (icao-worked-examples.md §6.5). */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hex } from '../../src/lds/bytes.js';
 import { decodeDg1, encodeDg1 } from '../../src/lds/dg1.js';
 import { ParseError } from '../../src/lds/errors.js';
 
-const sample = (p: string): Uint8Array => new Uint8Array(readFileSync(`../shared/vectors/samples/${p}`));
+const sample = (p: string): Uint8Array => new Uint8Array(readFileSync(`test/vectors/samples/${p}`));
 
 describe('ICAO 9303-10 §4.7.1 DG1', () => {
   it.each([

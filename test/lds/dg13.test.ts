@@ -1,6 +1,6 @@
 /**
- * DG13 in the vn-cccd layout (../shared/cccd-profile.md "DG13"), against the synthetic vector
- * ../shared/vectors/dg13-synthetic.hex (376 bytes) and hand-written tolerant variants.
+ * DG13 in the vn-cccd layout (docs/cccd-profile.md "DG13"), against the synthetic vector
+ * test/vectors/dg13-synthetic.hex (376 bytes) and hand-written tolerant variants.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { decodeDg13, encodeDg13 } from '../../src/lds/dg13.js';
 import { ParseError } from '../../src/lds/errors.js';
 import { encodeTlv } from '../../src/lds/tlv.js';
 
-const vector = fromHex(readFileSync('../shared/vectors/dg13-synthetic.hex', 'utf8'));
+const vector = fromHex(readFileSync('test/vectors/dg13-synthetic.hex', 'utf8'));
 
 /** A DG13 around the given field SEQUENCEs, header as in the profile. */
 const dg13 = (...fields: Uint8Array[]): Uint8Array =>

@@ -13,12 +13,12 @@ import { decodeDg13 } from '../../src/lds/dg13.js';
 import { ParseError } from '../../src/lds/errors.js';
 import { parseMrz } from '../../src/lds/mrz.js';
 
-const sample = (p: string): Uint8Array => new Uint8Array(readFileSync(`../shared/vectors/${p}`));
+const sample = (p: string): Uint8Array => new Uint8Array(readFileSync(`test/vectors/${p}`));
 
 const seeds: Array<[string, (b: Uint8Array) => unknown, Uint8Array]> = [
   ['DG1', decodeDg1, sample('samples/bsi2008/Datagroup1.bin')],
   ['COM', decodeCom, sample('samples/bsi-tr03105/EF_COM.bin')],
-  ['DG13', decodeDg13, fromHex(readFileSync('../shared/vectors/dg13-synthetic.hex', 'utf8'))],
+  ['DG13', decodeDg13, fromHex(readFileSync('test/vectors/dg13-synthetic.hex', 'utf8'))],
   ['DG11', decodeDg11, encodeDg11({ fullName: 'A<<B', otherNames: ['C', 'D'], proofOfCitizenship: Uint8Array.of(1, 2) })],
   ['DG12', decodeDg12, encodeDg12({ issuingAuthority: 'X', namesOfOtherPersons: ['E'], imageOfFront: Uint8Array.of(3) })],
 ];

@@ -1,7 +1,7 @@
 /**
  * ICAO 9303-3 §4.9 check digits, 9303-5 TD1, 9303-4 TD3, 9303-11 App. D.2 MRZ_information,
- * and the vn-cccd TD1 profile. Expected values: ../shared/vectors/icao-worked-examples.md
- * §1.1 and §6.5, ../shared/cccd-profile.md, and the independent `mrz` npm package.
+ * and the vn-cccd TD1 profile. Expected values: test/vectors/icao-worked-examples.md
+ * §1.1 and §6.5, docs/cccd-profile.md, and the independent `mrz` npm package.
  */
 import { parse } from 'mrz';
 import { describe, expect, it } from 'vitest';

@@ -13,9 +13,9 @@ import { TrustStore } from '../../src/reader/trust-store.js';
 import { type IssuedCert, OpensslCa, openssl, opensslCmsVerify, tempDir } from '../helpers/openssl-pki.js';
 
 const dataGroups = new Map<number, Uint8Array>([
-  [1, new Uint8Array(readFileSync('../shared/vectors/samples/bsi2008/Datagroup1.bin'))],
-  [13, fromHex(readFileSync('../shared/vectors/dg13-synthetic.hex', 'utf8'))],
-  [14, new Uint8Array(readFileSync('../shared/vectors/samples/bsi2008/Datagroup14.bin'))],
+  [1, new Uint8Array(readFileSync('test/vectors/samples/bsi2008/Datagroup1.bin'))],
+  [13, fromHex(readFileSync('test/vectors/dg13-synthetic.hex', 'utf8'))],
+  [14, new Uint8Array(readFileSync('test/vectors/samples/bsi2008/Datagroup14.bin'))],
 ]);
 
 let dir: { path: string; remove: () => void };

@@ -1,6 +1,6 @@
 /**
  * Passive authentication (ICAO 9303-11 §5.1) on published test documents, with the verdicts of
- * /work/shared/vectors/README.md; certificate and CRL fields compared with the openssl CLI.
+ * test/vectors/README.md; certificate and CRL fields compared with the openssl CLI.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { TrustStore } from '../../src/reader/trust-store.js';
 import { parseCertificate, parseCrl } from '../../src/reader/x509.js';
 import { openssl } from '../helpers/openssl-pki.js';
 
-const S = '../shared/vectors/samples';
+const S = 'test/vectors/samples';
 const file = (p: string) => new Uint8Array(readFileSync(`${S}/${p}`));
 
 function statusOf(report: PassiveAuthReport): Record<string, string> {

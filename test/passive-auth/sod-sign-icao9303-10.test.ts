@@ -13,11 +13,11 @@ import { signSod } from '../../src/crypto/sod-sign.js';
 import { fromHex } from '../../src/lds/bytes.js';
 import { type IssuedCert, type KeySpec, OpensslCa, openssl, opensslCmsVerify, tempDir } from '../helpers/openssl-pki.js';
 
-const SAMPLES = '../shared/vectors/samples/bsi2008';
+const SAMPLES = 'test/vectors/samples/bsi2008';
 const dataGroups = new Map<number, Uint8Array>([
   [1, new Uint8Array(readFileSync(`${SAMPLES}/Datagroup1.bin`))],
   [2, new Uint8Array(readFileSync(`${SAMPLES}/Datagroup2.bin`))],
-  [13, fromHex(readFileSync('../shared/vectors/dg13-synthetic.hex', 'utf8'))],
+  [13, fromHex(readFileSync('test/vectors/dg13-synthetic.hex', 'utf8'))],
 ]);
 
 let dir: { path: string; remove: () => void };

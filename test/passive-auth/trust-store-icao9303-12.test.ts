@@ -111,7 +111,7 @@ describe('master lists (ICAO 9303-12 §9)', () => {
   });
 
   it('an EF.SOD is not a master list', () => {
-    const sod = readFileSync('../shared/vectors/samples/loes2006/ef011D.bin').subarray(4);
+    const sod = readFileSync('test/vectors/samples/loes2006/ef011D.bin').subarray(4);
     expect(() => new TrustStore().addMasterList(new Uint8Array(sod))).toThrow(expect.objectContaining({ code: 'ML_WRONG_CONTENT_TYPE' }));
   });
 });

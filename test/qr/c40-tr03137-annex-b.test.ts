@@ -1,6 +1,6 @@
 /**
  * C40 as BSI TR-03137-1 (v2.5) Annex B / ICAO 9303-13 §2.2 define it; expected bytes are the
- * TR's own examples (../shared/vectors/vds/README.md §3.5).
+ * TR's own examples (test/vectors/vds/README.md §3.5).
  */
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from '../../src/lds/bytes.js';

@@ -1,5 +1,5 @@
 /**
- * The plain CCCD QR text of ../shared/cccd-profile.md ("The QR code printed on the card"): the
+ * The plain CCCD QR text of docs/cccd-profile.md ("The QR code printed on the card"): the
  * exact example, the 2024 layout with extra fields, and a typed error per bad field.
  */
 import { readFileSync } from 'node:fs';

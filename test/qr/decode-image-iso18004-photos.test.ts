@@ -14,7 +14,7 @@ import { degradedPhotos, qrPng } from './photos.js';
 
 const TEXT = utf8('001099012345|123456789|Nguyễn Văn A|01011999|Nam|Số 1, Phường D, Quận E, Hà Nội|15032021');
 // a binary payload: the BSI TR-03137 Annex D seal (bytes ≥ 0x80, UTF-8 inside)
-const SEAL = new Uint8Array(readFileSync(join(import.meta.dirname, '../../../shared/vectors/vds/seals/bsi_tr03137__D_social_insurance_card.bin')));
+const SEAL = new Uint8Array(readFileSync(join(import.meta.dirname, '../vectors/vds/seals/bsi_tr03137__D_social_insurance_card.bin')));
 
 describe.each([
   ['plain text', TEXT],

@@ -16,7 +16,7 @@ import { degradedPhotos, qrPng } from './photos.js';
 
 const TEXT = utf8('001099012345|123456789|Nguyễn Văn A|01011999|Nam|Số 1, Phường D, Quận E, Hà Nội|15032021');
 // the BSI TR-03137 Annex D seal: binary, bytes ≥ 0x80 that are not UTF-8 text
-const SEAL = new Uint8Array(readFileSync(join(import.meta.dirname, '../../../shared/vectors/vds/seals/bsi_tr03137__D_social_insurance_card.bin')));
+const SEAL = new Uint8Array(readFileSync(join(import.meta.dirname, '../vectors/vds/seals/bsi_tr03137__D_social_insurance_card.bin')));
 const ENGINES = [zxingEngine, jsqrEngine] as const;
 
 async function lumaOf(image: Uint8Array | Buffer): Promise<LumaFrame> {

@@ -1,6 +1,6 @@
 /**
  * ICAO 9303-13 VDS header/message/signature zones against every published seal in
- * ../shared/vectors/vds (fixtures.json: values decoded independently, signatures checked with
+ * test/vectors/vds (fixtures.json: values decoded independently, signatures checked with
  * openssl). The six BSI TR-03137 Annex C–H examples are rebuilt byte for byte from their field
  * values, and their signatures verified with the DETS27 / DETS32 certificates.
  */
@@ -14,7 +14,7 @@ import { decodeVdsFeatures } from '../../src/qr/vds-profile.js';
 import { decodeVds, decodeVdsDate, encodeVds, encodeVdsDate, verifyVds, verifyVdsSignature, type VdsSeal } from '../../src/qr/vds.js';
 import { issuerOf } from '../../src/crypto/certificates.js';
 
-const DIR = join(import.meta.dirname, '../../../shared/vectors/vds');
+const DIR = join(import.meta.dirname, '../vectors/vds');
 interface Fixture {
   id: string;
   raw_hex: string;

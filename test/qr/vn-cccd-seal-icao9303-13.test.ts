@@ -95,7 +95,7 @@ describe('vn-cccd content rules', () => {
   });
 
   it('rejects a seal of another profile, and malformed vn-cccd content, with ParseErrors', async () => {
-    const bsi = decodeVds(readFileSync(join(import.meta.dirname, '../../../shared/vectors/vds/seals/bsi_tr03137__C_arrival_attestation.bin')));
+    const bsi = decodeVds(readFileSync(join(import.meta.dirname, '../vectors/vds/seals/bsi_tr03137__C_arrival_attestation.bin')));
     expect(() => readCccdSeal(bsi)).toThrow(ParseError);
     const { seal } = await makeSeal('ecdsa-bp256', record);
     const s = decodeVds(seal);

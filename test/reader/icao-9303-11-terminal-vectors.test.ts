@@ -1,6 +1,6 @@
 /**
  * The terminal side replayed against ICAO 9303-11 (8th ed.) worked examples and the real-passport
- * traces of ../shared/vectors/icao-worked-examples.md: every APDU our reader sends is compared
+ * traces of test/vectors/icao-worked-examples.md: every APDU our reader sends is compared
  * byte for byte with the published one, the chip's published answers are fed back, and the
  * resulting keys are compared with the published ones.
  */

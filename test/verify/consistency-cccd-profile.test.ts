@@ -1,5 +1,5 @@
 /**
- * MRZ against DG13 (../shared/cccd-profile.md "MRZ" and "DG13"): the profile's synthetic MRZ,
+ * MRZ against DG13 (docs/cccd-profile.md "MRZ" and "DG13"): the profile's synthetic MRZ,
  * whose check digits the `mrz` npm package confirms independently, against the published
  * synthetic DG13 (vectors/dg13-synthetic.hex); then one field changed at a time.
  */
@@ -13,7 +13,7 @@ import { CONSISTENCY_CHECK_IDS, consistencyChecks, dg13DateIso, mrzDateIso } fro
 
 // cccd-profile.md "MRZ (TD1, 3 × 30)", synthetic example
 const LINES = ['IDVNM0990123459001099012345<<0', '9901018M2401014VNM<<<<<<<<<<<2', 'NGUYEN<<VAN<A<<<<<<<<<<<<<<<<<'];
-const DG13 = decodeDg13(fromHex(readFileSync('../shared/vectors/dg13-synthetic.hex', 'utf8').replace(/\s+/g, '')));
+const DG13 = decodeDg13(fromHex(readFileSync('test/vectors/dg13-synthetic.hex', 'utf8').replace(/\s+/g, '')));
 const BEFORE_EXPIRY = new Date('2023-06-01T00:00:00Z');
 
 const statusOf = (mrzLines: readonly string[], dg13: Dg13 | undefined, at = BEFORE_EXPIRY) =>

@@ -1,5 +1,5 @@
 /**
- * `cancuoc verify --dir` over the published samples (/work/shared/vectors/README.md verdicts),
+ * `cancuoc verify --dir` over the published samples (test/vectors/README.md verdicts),
  * run as a user would run the CLI. The trust store holds an unrelated CSCA (CSCA NL serial 6),
  * so every sample is UNTRUSTED (exit 2) at a time inside its DS validity. loes2006 stores its
  * face as JPEG 2000 (ISO/IEC 15444-1 signature box 0000000C 6A502020 0D0A870A).
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
-const S = '../shared/vectors/samples';
+const S = 'test/vectors/samples';
 const TRUST = `${S}/bsi-tr03105/CSCA_NL_serial6_210621-340630.cer`;
 const work = mkdtempSync(join(tmpdir(), 'cancuoc-verify-dir-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

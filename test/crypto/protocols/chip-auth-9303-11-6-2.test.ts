@@ -1,6 +1,6 @@
 /**
  * Chip Authentication v1 (ICAO 9303-11 (8th ed.) §6.2) against the real passport traces of
- * /work/shared/vectors/icao-worked-examples.md §5.3 (gmrtd chipauth tests: AT, DE, MY, FR) —
+ * test/vectors/icao-worked-examples.md §5.3 (gmrtd chipauth tests: AT, DE, MY, FR) —
  * the chip static keys are the DG14 keys of those traces — plus both roles against each other,
  * with the shared secret checked independently through Node's ECDH / BigInt arithmetic.
  */

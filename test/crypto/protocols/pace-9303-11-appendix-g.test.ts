@@ -1,7 +1,7 @@
 /**
  * PACE Generic Mapping against ICAO 9303-11 (8th ed.) Appendix G.1 (ECDH, brainpoolP256r1) and
  * G.2 (DH, RFC 5114 1024/160), both roles, and the real New Zealand 3DES trace — every value
- * from /work/shared/vectors/icao-worked-examples.md §2.
+ * from test/vectors/icao-worked-examples.md §2.
  */
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from '../../../src/lds/bytes.js';

@@ -1,6 +1,6 @@
 /**
  * PACE-CAM against ICAO 9303-11 (8th ed.) Appendix I.1 (ECDH-CAM, brainpoolP256r1, AES-128),
- * values from /work/shared/vectors/icao-worked-examples.md §2.5.
+ * values from test/vectors/icao-worked-examples.md §2.5.
  */
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from '../../../src/lds/bytes.js';

@@ -1,5 +1,5 @@
 /**
- * Finger templates for enrollment → ISO/IEC 19794-2:2005 (shared/vectors/fmr/README.md §1).
+ * Finger templates for enrollment → ISO/IEC 19794-2:2005 (test/vectors/fmr/README.md §1).
  * ANSI INCITS 378-2009 spec sample → ISO: every minutia of its decoded.json kept (x, y, type), the
  * angle within the ISO quantisation (360/256°); ISO samples are used unchanged; the JSON list is
  * checked against the byte layout written out by hand; hostile input gives typed errors.
@@ -10,7 +10,7 @@ import { ParseError, ValidationError } from '../../../src/lds/errors.js';
 import { ansiToIso, fingerInputToIso, fingerJsonToIso } from '../../../src/issuance/finger-input.js';
 import { decodeDg3, dg3FromFingerRecords } from '../../../src/lds/dg3.js';
 
-const FMR = '/work/shared/vectors/fmr/';
+const FMR = 'test/vectors/fmr/';
 const vector = (name: string): Uint8Array => new Uint8Array(readFileSync(`${FMR}${name}.fmr`));
 
 interface DecodedMinutia {

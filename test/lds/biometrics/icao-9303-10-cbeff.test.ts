@@ -1,6 +1,6 @@
 /**
  * ICAO 9303-10 (8th ed.) §4.7.2 Table 44 / ISO/IEC 7816-11: the CBEFF templates of DG2, DG3, DG4.
- * Vectors: shared/vectors/samples (BSI 2008 and Dutch 2006 test sets) and the header values listed
+ * Vectors: test/vectors/samples (BSI 2008 and Dutch 2006 test sets) and the header values listed
  * in icao-worked-examples.md §6.6.
  */
 import { execFileSync } from 'node:child_process';
@@ -20,7 +20,7 @@ import { attempt, ParseError } from '../../../src/lds/errors.js';
 import { encodeTlv } from '../../../src/lds/tlv.js';
 import { mutations, randomBytes, truncations } from './hostile.js';
 
-const SAMPLES = '../shared/vectors/samples/';
+const SAMPLES = 'test/vectors/samples/';
 const read = (p: string): Uint8Array => new Uint8Array(readFileSync(SAMPLES + p));
 
 const samples = [

@@ -1,7 +1,7 @@
 /**
  * DG3 for vn-cccd cards: one or two ISO/IEC 19794-2:2005 minutiae records in CBEFF (format owner
  * 0x0101, format type 0x0001 finger-minutiae-record-n / 0x0002 -x). The records are the published
- * vectors in shared/vectors/fmr; the TLV structure is checked with `openssl asn1parse`.
+ * vectors in test/vectors/fmr; the TLV structure is checked with `openssl asn1parse`.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { decodeDg3, dg3FromFingerRecords, fingerHeader, fingerSubtype } from '..
 import { attempt } from '../../../src/lds/errors.js';
 import { decodeMinutiaeRecord, encodeMinutiaeRecord, type FingerMinutiaeRecord } from '../../../src/lds/finger-minutiae.js';
 
-const fmr = (name: string): Uint8Array => new Uint8Array(readFileSync(`../shared/vectors/fmr/${name}.fmr`));
+const fmr = (name: string): Uint8Array => new Uint8Array(readFileSync(`test/vectors/fmr/${name}.fmr`));
 const spec = fmr('iso19794-2-2005_spec-sample');
 const probe = fmr('iso19794-2-2005_sourceafis-probe');
 

@@ -1,6 +1,6 @@
 /**
  * ISO/IEC 19794-2:2005, ANSI INCITS 378-2004 and 378-2009 finger minutiae records. Every *.fmr in
- * shared/vectors/fmr must decode to exactly its *.decoded.json (every minutia) and re-encode to
+ * test/vectors/fmr must decode to exactly its *.decoded.json (every minutia) and re-encode to
  * the same bytes; the JSON was produced by an independent decoder (see fmr/README.md).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import {
 } from '../../../src/lds/finger-minutiae.js';
 import { mutations, randomBytes, truncations } from './hostile.js';
 
-const DIR = '../shared/vectors/fmr/';
+const DIR = 'test/vectors/fmr/';
 const names = readdirSync(DIR)
   .filter((f) => f.endsWith('.fmr'))
   .map((f) => f.slice(0, -4));

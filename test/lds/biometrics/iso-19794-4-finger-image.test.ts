@@ -10,7 +10,7 @@ import { attempt } from '../../../src/lds/errors.js';
 import { decodeFingerImageRecord, encodeFingerImageRecord, FINGER_IMAGE_COMPRESSION, type FingerImageRecord } from '../../../src/lds/finger-image.js';
 import { mutations, randomBytes, truncations } from './hostile.js';
 
-const dg3 = new Uint8Array(readFileSync('../shared/vectors/samples/bsi2008/Datagroup3.bin'));
+const dg3 = new Uint8Array(readFileSync('test/vectors/samples/bsi2008/Datagroup3.bin'));
 /** The two 5F2E values: 5F2E 82 LLLL at 33 and 16494 (offsets from `openssl asn1parse`). */
 const bdbs = [33, 16494].map((at) => ({ at: at + 5, bytes: dg3.subarray(at + 5, at + 5 + readUintBE(dg3, at + 3, 2)) }));
 

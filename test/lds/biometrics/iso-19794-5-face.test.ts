@@ -18,7 +18,7 @@ import {
 } from '../../../src/lds/face-record.js';
 import { mutations, randomBytes, truncations } from './hostile.js';
 
-const SAMPLES = '../shared/vectors/samples/';
+const SAMPLES = 'test/vectors/samples/';
 const read = (p: string): Uint8Array => new Uint8Array(readFileSync(SAMPLES + p));
 /** The 5F2E value of a single-template DG2: 5F2E 82 LLLL at offset 33, value from 38. */
 const bdbOf = (dg2: Uint8Array): Uint8Array => dg2.subarray(38, 38 + readUintBE(dg2, 36, 2));

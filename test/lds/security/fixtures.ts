@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { hex } from '../../../src/lds/bytes.js';
 import { ParseError } from '../../../src/lds/errors.js';
 
-export const SAMPLES = '../shared/vectors/samples';
+export const SAMPLES = 'test/vectors/samples';
 
 export function sample(path: string): Uint8Array {
   return new Uint8Array(readFileSync(`${SAMPLES}/${path}`));
