@@ -40,4 +40,10 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
+// A reader that closed the pipe (`cancuoc … | head`) has all it wanted: stop quietly, as Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? EXIT.ok);
+});
+
 await main(process.argv.slice(2));

@@ -54,7 +54,7 @@ async function linkChip(chip: VirtualChip, onlyPort: number | undefined): Promis
     }
   }
   const transport = await InProcessTransport.open(chip);
-  return { transport, how: `in-process (PC/SC not usable: ${why})`, close: () => transport.close() };
+  return { transport, how: `IN-PROCESS, not through PC/SC (fallback: ${why}; start pcscd with the vpcd driver for the real stack)`, close: () => transport.close() };
 }
 
 /** The whole chain on embedded defaults: PKI, enrollment, personalization, verification. */
@@ -70,6 +70,11 @@ export function registerDemo(program: Command): void {
         process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(2)} s] ${text}\n`);
       };
       const root = packageRoot();
+      // The path first: a demo that fell back to the in-process chip must say so before anything else.
+      const chip = new VirtualChip(blankImage());
+      const port = opts.vpcdPort === undefined ? undefined : Number(opts.vpcdPort);
+      const link = opts.inProcess === true ? await inProcess(chip) : await linkChip(chip, port);
+      step(`blank virtual chip connected ${link.how}`);
       const work = await mkdtemp(join(tmpdir(), 'cancuoc-demo-'));
       try {
         await initPki({ dir: join(work, 'pki'), suite: 'ecdsa-p256', country: 'VN', insecurePlainKeys: true });
@@ -89,27 +94,20 @@ export function registerDemo(program: Command): void {
         });
         step(`enrolled sample citizen ${record.id}: ${[...set.files.keys()].join(', ')}, SOD signed`);
 
-        const chip = new VirtualChip(blankImage());
-        const port = opts.vpcdPort === undefined ? undefined : Number(opts.vpcdPort);
-        const link = opts.inProcess === true ? await inProcess(chip) : await linkChip(chip, port);
-        step(`blank virtual chip connected ${link.how}`);
-        try {
-          const perso = await personalize(link.transport, personalizationSet(set), { lock: true });
-          step(
-            `personalized (${perso.commands} commands), ${perso.filesVerified.length} files read back and compared, ` +
-              `AA ${perso.activeAuthentication ? 'ok' : 'FAILED'}, CA ${perso.chipAuthentication ? 'ok' : 'FAILED'}, ${perso.locked ? 'locked' : 'NOT locked'}`,
-          );
-          const trust = new TrustStore();
-          trust.addCertificates(pki.certificates.csca);
-          trust.addCrl(pki.crl);
-          const report = await verifyCard(link.transport, { trust, access: { can: set.can } });
-          step(`read back through PACE with the CAN and verified: passive, active and chip authentication`);
-          process.stdout.write(humanReport(report, undefined));
-          process.exitCode = verificationExitCode(report.verdict);
-        } finally {
-          await link.close();
-        }
+        const perso = await personalize(link.transport, personalizationSet(set), { lock: true });
+        step(
+          `personalized (${perso.commands} commands), ${perso.filesVerified.length} files read back and compared, ` +
+            `AA ${perso.activeAuthentication ? 'ok' : 'FAILED'}, CA ${perso.chipAuthentication ? 'ok' : 'FAILED'}, ${perso.locked ? 'locked' : 'NOT locked'}`,
+        );
+        const trust = new TrustStore();
+        trust.addCertificates(pki.certificates.csca);
+        trust.addCrl(pki.crl);
+        const report = await verifyCard(link.transport, { trust, access: { can: set.can } });
+        step(`read back through PACE with the CAN and verified: passive, active and chip authentication`);
+        process.stdout.write(humanReport(report, undefined));
+        process.exitCode = verificationExitCode(report.verdict);
       } finally {
+        await link.close();
         await rm(work, { recursive: true, force: true });
       }
     });
