@@ -28,7 +28,7 @@ export function escapes(file: string, text: string): string[] {
     if (m) found.push(m[0]);
   }
   for (const m of text.matchAll(RELATIVE)) {
-    const target = path.resolve(ROOT, path.dirname(file), m[1] + m[2]);
+    const target = path.resolve(ROOT, path.dirname(file), `${m[1] ?? ''}${m[2] ?? ''}`);
     if (path.relative(ROOT, target).startsWith('..')) found.push(m[0]);
   }
   return found;
