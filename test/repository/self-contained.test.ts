@@ -43,7 +43,7 @@ describe('the repository refers to nothing outside itself', () => {
     expect(escapes('docs/a.md', 'see `.../ansi378v2004/*`')).toEqual([]);
   });
 
-  it('no tracked text file names ../shared, a developer path, or a relative path that leaves the repository', () => {
+  it('no tracked text file names the sibling reference folder, a developer path, or a relative path that leaves the repository', () => {
     const offenders: string[] = [];
     const files = trackedFiles();
     expect(files.length).toBeGreaterThan(100);
