@@ -11,8 +11,10 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends \
+# a fresh machine often runs unattended upgrades at first boot: wait for the dpkg lock, do not fail
+APT_WAIT=(-o DPkg::Lock::Timeout=600)
+$SUDO apt-get "${APT_WAIT[@]}" update -qq
+$SUDO apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends \
   pcscd libpcsclite-dev vsmartcard-vpcd iproute2 softhsm2 opensc openssl zxing-cpp-tools \
   fonts-ocr-b fonts-dejavu-core python3 make g++ ca-certificates git >/dev/null
 echo "install-debian: packages ready"
