@@ -8,7 +8,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || { echo "install-debian: run as root, or install sudo" >&2; exit 1; }
-  SUDO="sudo"
+  SUDO="sudo env DEBIAN_FRONTEND=noninteractive"  # sudo resets the environment
 fi
 export DEBIAN_FRONTEND=noninteractive
 # a fresh machine often runs unattended upgrades at first boot: wait for the dpkg lock, do not fail
