@@ -13,7 +13,7 @@ import { OID } from '../../src/lds/oid.js';
 import type { AccessKey, OpenOptions } from '../../src/reader/card-session.js';
 import { InProcessTransport } from '../../src/reader/in-process.js';
 import { verificationJson, verifyCard, type VerificationReport } from '../../src/reader/verify.js';
-import { verificationExitCode } from '../../bin/commands/verify.js';
+import { humanReport, verificationExitCode } from '../../bin/commands/verify.js';
 import { issueCard, makePki, personalizedChip, trustOf, type TestPki } from './cards.js';
 
 let pki: TestPki;
@@ -62,6 +62,7 @@ function expectFailure(r: VerificationReport, code: string): void {
   for (const id of ['cms.signature', 'chain', 'dg.14.hash', 'aa', 'ca']) expect(r.checks.find((c) => c.id === id)?.status, id).toBe('pass');
   const json = JSON.parse(JSON.stringify(verificationJson(r))) as { checks: { id: string; code: string }[] };
   expect(json.checks.find((c) => c.id === 'access.downgrade')?.code).toBe(code);
+  expect(humanReport(r, undefined)).toMatch(/\[FAIL\] access\.downgrade/);
 }
 
 describe('access control against the signed DG14', () => {
