@@ -11,13 +11,12 @@ import { randomBytes } from 'node:crypto';
 import { SW, type CommandApdu } from '../lds/apdu.js';
 import { CancuocError } from '../lds/errors.js';
 import { bacKeys, chipAuthenticate } from '../crypto/bac.js';
+import { SW_AUTHENTICATION_FAILED } from './access-attempts.js';
 import { draw, outcome, type ChipRandom, type Outcome } from './handler-outcome.js';
 
 const CHALLENGE_LENGTH = 8;
 const K_IC_LENGTH = 16;
 const AUTH_DATA_LENGTH = 40;
-// ISO/IEC 7816-4 §5.6 Table 6: "6300 no information given" — used for failed authentication.
-const SW_AUTHENTICATION_FAILED = 0x6300;
 
 const osRandom = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 

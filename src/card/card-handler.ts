@@ -17,6 +17,11 @@ export interface CardHandler {
   reset(): void;
   /** One command APDU in, one response APDU (data ‖ SW1 SW2) out. */
   transmit(apdu: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /**
+   * Time the card takes before it starts on `apdu` (the virtual chip's wait after failed access
+   * attempts); the drivers await it, then call transmit.
+   */
+  delayBefore?(apdu: Uint8Array): Promise<void> | undefined;
 }
 
 /** A card handler that threw or answered something that is not a response APDU. */
@@ -34,12 +39,14 @@ export interface GuardedResult<T> {
 }
 
 /**
- * Runs handler.transmit and never throws: a thrown exception or a malformed answer becomes
- * SW 6F00 plus the error to report. The APDU is copied so a handler cannot alter the caller's bytes.
+ * Runs handler.delayBefore, then handler.transmit, and never throws: a thrown exception or a
+ * malformed answer becomes SW 6F00 plus the error to report. The APDU is copied so a handler
+ * cannot alter the caller's bytes.
  */
 export async function guardedTransmit(handler: CardHandler, apdu: Uint8Array): Promise<GuardedResult<Uint8Array>> {
   let response: unknown;
   try {
+    await handler.delayBefore?.(apdu.slice());
     response = await handler.transmit(apdu.slice());
   } catch (e) {
     return failed('HANDLER_FAILED', 'card handler threw while processing an APDU', 'transmit', e);

@@ -18,6 +18,7 @@ import { CancuocError } from '../lds/errors.js';
 import { fileByDg } from '../lds/files.js';
 import { SecureMessaging } from '../crypto/secure-messaging.js';
 import { internalAuthenticate } from './aa-handler.js';
+import { checksPassword, failureDelayMs, realSleep, SW_AUTHENTICATION_FAILED } from './access-attempts.js';
 import {
   activeAuthenticationAccess,
   chipAuthenticationAccess,
@@ -39,8 +40,13 @@ import { isLock, parseCreateFile, putData } from './perso.js';
 export interface VirtualChipOptions {
   /** Injected randomness (tests replaying worked examples); default: the OS. */
   readonly random?: ChipRandom;
-  /** Where the chip's state goes after each personalization command (see ImageFile). */
+  /** Where the chip's state goes after each personalization command and failed access attempt (see ImageFile). */
   readonly persistence?: ChipPersistence;
+  /**
+   * Test-only: replaces the real wait (a timer) before a password check after failed attempts,
+   * so tests count the delays the chip decides instead of sleeping through them.
+   */
+  readonly testOnlySleep?: (ms: number) => Promise<void>;
 }
 
 // ISO/IEC 7816-4 §5.4.1 class byte: b8 = 0 interindustry, b5 command chaining, b4b3 SM, b2b1 channel.
@@ -63,6 +69,7 @@ export class VirtualChip implements CardHandler {
   readonly #ca = new CaHandler();
   readonly #random: ChipRandom | undefined;
   readonly #persistence: ChipPersistence | undefined;
+  readonly #sleep: (ms: number) => Promise<void>;
   #sm: SecureMessaging | undefined;
   #authentication: Authentication = 'none';
 
@@ -73,6 +80,7 @@ export class VirtualChip implements CardHandler {
     this.#fs = new FileSystem(this.#memory.files, this.#memory.serial);
     this.#random = options.random;
     this.#persistence = options.persistence;
+    this.#sleep = options.testOnlySleep ?? realSleep;
   }
 
   /** A frozen copy of the chip's whole state, for saving. */
@@ -82,6 +90,16 @@ export class VirtualChip implements CardHandler {
 
   get locked(): boolean {
     return this.#memory.locked;
+  }
+
+  /** Failed BAC / PACE attempts since the last success, kept in the image. */
+  get accessFailures(): number {
+    return this.#memory.accessFailures;
+  }
+
+  /** The wait the chip has decided for its next password check (access-attempts.ts); 0 after a success. */
+  get accessDelayMs(): number {
+    return failureDelayMs(this.#memory.accessFailures);
   }
 
   /** How the current secure-messaging session was opened ('none' without one). */
@@ -107,6 +125,12 @@ export class VirtualChip implements CardHandler {
 
   reset(): void {
     this.#restart();
+  }
+
+  /** After failed attempts, the wait before BAC's or PACE's password check (access-attempts.ts). */
+  delayBefore(apdu: Uint8Array): Promise<void> | undefined {
+    const ms = this.accessDelayMs;
+    return ms > 0 && apdu instanceof Uint8Array && checksPassword(apdu) ? this.#sleep(ms) : undefined;
   }
 
   transmit(apdu: Uint8Array): Uint8Array {
@@ -217,11 +241,11 @@ export class VirtualChip implements CardHandler {
       case INS.GET_CHALLENGE:
         return this.#bac.getChallenge(cmd, this.#random);
       case INS.EXTERNAL_AUTHENTICATE:
-        return this.#bac.externalAuthenticate(cmd, this.#memory.mrzInformation, this.#random);
+        return this.#counted(this.#bac.externalAuthenticate(cmd, this.#memory.mrzInformation, this.#random));
       case INS.MANAGE_SECURITY_ENVIRONMENT:
         return this.#manageSecurityEnvironment(cmd);
       case INS.GENERAL_AUTHENTICATE:
-        if (this.#pace.active) return this.#pace.generalAuthenticate(cmd, chained, this.#random);
+        if (this.#pace.active) return this.#counted(this.#pace.generalAuthenticate(cmd, chained, this.#random));
         if (!this.#ca.active) return outcome(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
         return chained ? outcome(SW.COMMAND_CHAINING_NOT_SUPPORTED) : this.#ca.generalAuthenticate(cmd);
       case INS.INTERNAL_AUTHENTICATE: {
@@ -237,6 +261,25 @@ export class VirtualChip implements CardHandler {
       default:
         return outcome(SW.INSTRUCTION_NOT_SUPPORTED);
     }
+  }
+
+  /**
+   * Counts a failed password check (6300) and clears the count on success, on disk before the
+   * answer leaves: a count that cannot be kept answers 6581 and opens no session.
+   */
+  #counted(result: Outcome): Outcome {
+    const failed = result.response.sw === SW_AUTHENTICATION_FAILED;
+    const before = this.#memory.accessFailures;
+    if (!failed && (result.session?.kind !== 'open' || before === 0)) return result;
+    this.#memory.accessFailures = failed ? before + 1 : 0;
+    try {
+      this.#persistence?.changed(() => this.image());
+      this.#persistence?.flush();
+    } catch {
+      if (!failed) this.#memory.accessFailures = before;
+      return outcome(SW.MEMORY_FAILURE);
+    }
+    return result;
   }
 
   /** MSE (ISO/IEC 7816-4 §11.5.11): C1A4 PACE, 41A4 CA Set AT, 41A6 CA Set KAT. */

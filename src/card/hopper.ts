@@ -89,6 +89,10 @@ class HopperSlot implements CardHandler {
     if (this.chip.locked && !this.#resetSinceCommand) this.onRelease();
   }
 
+  delayBefore(apdu: Uint8Array): Promise<void> | undefined {
+    return this.chip.delayBefore(apdu);
+  }
+
   transmit(apdu: Uint8Array): Uint8Array {
     this.#resetSinceCommand = false;
     return this.chip.transmit(apdu);

@@ -48,7 +48,12 @@ export interface ChipImage {
   readonly aaKey?: AaKeyImage;
   readonly caKeys: readonly CaKeyImage[];
   readonly cvca: readonly CvcaImage[];
+  /** Failed BAC / PACE attempts since the last success (access-attempts.ts); absent in older images = 0. */
+  readonly accessFailures?: number;
 }
+
+/** Far above what anyone reaches at MAX_DELAY_MS a try; bounds what an edited image may claim. */
+const MAX_ACCESS_FAILURES = 0xffffffff;
 
 const SERIAL_LENGTH = 8;
 
@@ -84,6 +89,7 @@ export function encodeImage(image: ChipImage): Uint8Array {
         }),
     caKeys: image.caKeys.map((k) => ({ keyId: k.keyId, parameterId: k.parameterId, privateKey: hex(k.privateKey), publicKey: hex(k.publicKey) })),
     cvca: image.cvca.map((c) => ({ slot: c.slot, body: hex(c.body) })),
+    ...(image.accessFailures === undefined || image.accessFailures === 0 ? {} : { accessFailures: image.accessFailures }),
   };
   return new TextEncoder().encode(JSON.stringify(json, null, 1) + '\n');
 }
@@ -166,6 +172,7 @@ export function decodeImage(bytes: Uint8Array): ChipImage {
       const o = obj(c, `cvca.${i}`);
       return Object.freeze({ slot: intField(o.slot, `cvca.${i}.slot`, 0xff), body: bytesField(o.body, `cvca.${i}.body`) });
     }),
+    accessFailures: j.accessFailures === undefined ? 0 : intField(j.accessFailures, 'accessFailures', MAX_ACCESS_FAILURES),
   };
   return Object.freeze(image);
 }
@@ -287,6 +294,7 @@ export interface ChipMemory {
   aaKey?: AaKeyImage;
   caKeys: CaKeyImage[];
   cvca: CvcaImage[];
+  accessFailures: number;
 }
 
 /** A working copy of an image (file contents copied: the image stays untouched). */
@@ -302,6 +310,7 @@ export function memoryOf(image: ChipImage): ChipMemory {
     ...(image.aaKey === undefined ? {} : { aaKey: image.aaKey }),
     caKeys: [...image.caKeys],
     cvca: [...image.cvca],
+    accessFailures: image.accessFailures ?? 0,
   };
 }
 
@@ -318,5 +327,6 @@ export function imageOf(memory: ChipMemory): ChipImage {
     aaKey: memory.aaKey,
     caKeys: Object.freeze([...memory.caKeys]),
     cvca: Object.freeze([...memory.cvca]),
+    accessFailures: memory.accessFailures,
   });
 }

@@ -13,7 +13,8 @@
  * that is malformed or names something the card does not offer, 6A88 for a password the card
  * has no value for, 6300 "authentication failed" when the terminal's token does not verify
  * (a wrong CAN or MRZ). Every failure aborts PACE. The CAN has no retry counter: 9303-11 gives
- * none for it (TR-03110 counts only PIN attempts).
+ * none for it (TR-03110 counts only PIN attempts); the chip delays the next try instead
+ * (access-attempts.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { SW, type CommandApdu } from '../lds/apdu.js';
@@ -33,9 +34,9 @@ import {
   type PaceState,
 } from '../crypto/pace.js';
 import { domainParameters, groupOf } from '../crypto/curves.js';
+import { SW_AUTHENTICATION_FAILED } from './access-attempts.js';
 import { draw, outcome, type ChipRandom, type Outcome, type RandomPurpose } from './handler-outcome.js';
 
-const SW_AUTHENTICATION_FAILED = 0x6300;
 
 /** What PACE needs from the card's memory. */
 export interface PaceSecrets {

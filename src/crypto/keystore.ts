@@ -1,6 +1,7 @@
 /**
  * Where the PKI's private keys live: encrypted PKCS#8 files (RFC 5958 EncryptedPrivateKeyInfo,
- * PBES2 = PBKDF2 + AES-256-CBC, RFC 8018 §6.2), plaintext PKCS#8 only for a throwaway PKI, or a
+ * PBES2 = PBKDF2-HMAC-SHA256 at 600,000 iterations + AES-256-CBC, RFC 8018 §6.2, see
+ * key-encryption.ts), plaintext PKCS#8 only for a throwaway PKI, or a
  * PKCS#11 token. A `KeyRef` (JSON in pki.json) says which; `loadSigner` turns it into a Signer.
  * Secrets come from the caller, the environment or a no-echo prompt, and are never written out.
  */
@@ -9,12 +10,14 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { CancuocError, ParseError, ValidationError } from '../lds/errors.js';
 import { asuite, isSignatureSuite, type SignatureSuite } from './algorithms.js';
+import { encryptPkcs8, keyFileProtection, type KeyFileProtection } from './key-encryption.js';
 import { openPkcs11Token } from './pkcs11.js';
 import { softwareSigner, type Signer } from './signer.js';
 
 export const PASSPHRASE_ENV = 'CANCUOC_PASSPHRASE';
 export const PIN_ENV = 'CANCUOC_PKCS11_PIN';
-const MIN_PASSPHRASE = 8;
+/** The shortest passphrase a key file is encrypted under (stated in `pki --help`). */
+export const MIN_PASSPHRASE = 8;
 
 export type KeyRef =
   | {
@@ -137,19 +140,45 @@ export async function savePrivateKey(
   const encrypted = options.insecurePlainKeys !== true;
   let pem: string;
   if (encrypted) {
-    const passphrase = await resolvePassphrase(options.passphrase);
-    if (passphrase.length < MIN_PASSPHRASE) {
-      throw new ValidationError('KEYSTORE_WEAK_PASSPHRASE', `passphrase shorter than ${MIN_PASSPHRASE} characters`, {
-        field: 'passphrase',
-      });
-    }
-    // PKCS#8 v2 with PBES2: OpenSSL 3 uses PBKDF2-HMAC-SHA256 and a random salt and IV.
-    pem = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string;
+    pem = await encryptKey(privateKey, await resolvePassphrase(options.passphrase));
   } else {
     pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   }
   await writeFileAtomic(join(dir, file), pem, 0o600);
   return Object.freeze({ kind: 'pkcs8', suite, file, encrypted });
+}
+
+/** PBES2 with the strong KDF of key-encryption.ts, under a passphrase of at least MIN_PASSPHRASE characters. */
+async function encryptKey(privateKey: KeyObject, passphrase: string): Promise<string> {
+  if (passphrase.length < MIN_PASSPHRASE) {
+    throw new ValidationError('KEYSTORE_WEAK_PASSPHRASE', `passphrase shorter than ${MIN_PASSPHRASE} characters`, {
+      field: 'passphrase',
+    });
+  }
+  return encryptPkcs8(new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' })), passphrase);
+}
+
+export interface RekeyOutcome {
+  readonly file: string;
+  readonly before: KeyFileProtection;
+  /** Undefined when the file already had the current setting and was left alone. */
+  readonly after: KeyFileProtection | undefined;
+}
+
+/**
+ * Re-encrypts an encrypted PKCS#8 key file with the current KDF setting, same passphrase, written
+ * atomically over the old file; a file that already has the setting is left alone.
+ */
+export async function rekeyKeyFile(path: string, passphrase?: string): Promise<RekeyOutcome> {
+  const pem = await readKeyPem(path, true);
+  const before = keyFileProtection(pem);
+  if (before === undefined) throw new ParseError('KEYSTORE_UNEXPECTED_FORMAT', 'not an EncryptedPrivateKeyInfo (RFC 5958 §3)', { file: path });
+  if (before.strong) return Object.freeze({ file: path, before, after: undefined });
+  const secret = await resolvePassphrase(passphrase, basename(path));
+  const key = toKey(() => createPrivateKey({ key: pem, format: 'pem', passphrase: secret }), path, 'KEYSTORE_BAD_PASSPHRASE');
+  const next = await encryptKey(key, secret);
+  await writeFileAtomic(path, next, 0o600);
+  return Object.freeze({ file: path, before, after: keyFileProtection(next)! });
 }
 
 /** Records a key generated on a token; the PIN stays out of the reference. */
@@ -170,7 +199,7 @@ export async function loadSigner(ref: KeyRef, options: SecretOptions & { readonl
       throw e;
     }
   }
-  const path = isAbsolute(checked.file) || options.dir === undefined ? checked.file : join(options.dir, checked.file);
+  const path = keyFilePath(checked, options.dir);
   const key = await readPrivateKey(path, checked.encrypted, options.passphrase);
   try {
     return Object.freeze({ ...softwareSigner(key, checked.suite), close: () => undefined });
@@ -179,7 +208,20 @@ export async function loadSigner(ref: KeyRef, options: SecretOptions & { readonl
   }
 }
 
+/** Where a key file is: its name relative to `dir` unless absolute. */
+export function keyFilePath(ref: Extract<KeyRef, { kind: 'pkcs8' }>, dir: string | undefined): string {
+  return isAbsolute(ref.file) || dir === undefined ? ref.file : join(dir, ref.file);
+}
+
 async function readPrivateKey(path: string, encrypted: boolean, passphrase?: string): Promise<KeyObject> {
+  const pem = await readKeyPem(path, encrypted);
+  if (!encrypted) return toKey(() => createPrivateKey({ key: pem, format: 'pem' }), path, 'KEYSTORE_BAD_KEY');
+  const secret = await resolvePassphrase(passphrase, basename(path));
+  return toKey(() => createPrivateKey({ key: pem, format: 'pem', passphrase: secret }), path, 'KEYSTORE_BAD_PASSPHRASE');
+}
+
+/** The PEM text of a key file, checked to be the (encrypted or plaintext) PKCS#8 the caller expects. */
+async function readKeyPem(path: string, encrypted: boolean): Promise<string> {
   let pem: string;
   try {
     pem = await readFile(path, 'utf8');
@@ -194,9 +236,7 @@ async function readPrivateKey(path: string, encrypted: boolean, passphrase?: str
       { file: path },
     );
   }
-  if (!encrypted) return toKey(() => createPrivateKey({ key: pem, format: 'pem' }), path, 'KEYSTORE_BAD_KEY');
-  const secret = await resolvePassphrase(passphrase, basename(path));
-  return toKey(() => createPrivateKey({ key: pem, format: 'pem', passphrase: secret }), path, 'KEYSTORE_BAD_PASSPHRASE');
+  return pem;
 }
 
 function toKey(fn: () => KeyObject, file: string, code: string): KeyObject {

@@ -12,14 +12,17 @@ import { asuite, type SignatureSuite } from './algorithms.js';
 import { fromPem, issueCertificate, issuerOf, toPem, type CertificateRole } from './certificates.js';
 import { issueCrl } from './crl.js';
 import {
+  keyFilePath,
   loadSigner,
   parseKeyRef,
   pkcs11KeyRef,
+  rekeyKeyFile,
   resolvePassphrase,
   savePrivateKey,
   writeFileAtomic,
   type KeyRef,
   type LoadedSigner,
+  type RekeyOutcome,
   type SecretOptions,
 } from './keystore.js';
 import { issueMasterList } from './masterlist.js';
@@ -237,6 +240,22 @@ export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise
     signers: Object.freeze(signers),
     close: closeAll,
   });
+}
+
+/**
+ * `pki rekey`: re-encrypts the PKI's encrypted key files with the current KDF setting
+ * (key-encryption.ts), same passphrase; files that already have it, plaintext keys and token
+ * keys are left alone. Each file is replaced atomically, so an interrupted run can be run again.
+ */
+export async function rekeyPki(dir: string, secrets: SecretOptions = {}): Promise<readonly RekeyOutcome[]> {
+  const manifest = parseManifest(await readText(join(dir, FILES.manifest)), join(dir, FILES.manifest));
+  type FileRef = Extract<KeyRef, { kind: 'pkcs8' }>;
+  const refs = ROLES.map((r) => manifest.keys[r]).filter((ref): ref is FileRef => ref.kind === 'pkcs8' && ref.encrypted);
+  if (refs.length === 0) return Object.freeze([]);
+  const passphrase = await resolvePassphrase(secrets.passphrase);
+  const outcomes: RekeyOutcome[] = [];
+  for (const ref of refs) outcomes.push(await rekeyKeyFile(keyFilePath(ref, dir), passphrase));
+  return Object.freeze(outcomes);
 }
 
 function parseManifest(text: string, file: string): PkiManifest {

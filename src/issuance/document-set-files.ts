@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
+import { encryptPkcs8 } from '../crypto/key-encryption.js';
 import { resolvePassphrase, writeFileAtomic } from '../crypto/keystore.js';
 import type { DocumentSetManifest, DocumentSet as PersonalizationSet } from '../reader/personalize.js';
 import type { DocumentSet } from './document-set.js';
@@ -26,8 +27,8 @@ export async function writeDocumentSet(dir: string, set: DocumentSet, options: W
   const passphrase = encrypted ? await resolvePassphrase(options.passphrase, 'the chip keys') : undefined;
   const manifest = manifestOf(set, encrypted);
   for (const [name, bytes] of set.files) await writeFileAtomic(join(dir, manifest.files[name]!), bytes, 0o644);
-  await writeFileAtomic(join(dir, manifest.keys.aa), pkcs8(set.keys.aa, passphrase));
-  await writeFileAtomic(join(dir, manifest.keys.ca), pkcs8(set.keys.ca, passphrase));
+  await writeFileAtomic(join(dir, manifest.keys.aa), await pkcs8(set.keys.aa, passphrase));
+  await writeFileAtomic(join(dir, manifest.keys.ca), await pkcs8(set.keys.ca, passphrase));
   await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
   return manifest;
 }
@@ -45,10 +46,10 @@ function manifestOf(set: DocumentSet, encrypted?: boolean): DocumentSetManifest 
   });
 }
 
-/** PKCS#8 PEM; with a passphrase, PBES2 (PBKDF2 + AES-256-CBC) as for the PKI keys. */
-function pkcs8(key: KeyObject, passphrase: string | undefined): string {
+/** PKCS#8 PEM; with a passphrase, PBES2 with the strong KDF of the PKI keys (key-encryption.ts). */
+async function pkcs8(key: KeyObject, passphrase: string | undefined): Promise<string> {
   if (passphrase === undefined) return key.export({ type: 'pkcs8', format: 'pem' }) as string;
-  return key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string;
+  return encryptPkcs8(new Uint8Array(key.export({ type: 'pkcs8', format: 'der' })), passphrase);
 }
 
 /** The set as `personalize()` takes it, without a round trip through the disk. */

@@ -46,6 +46,14 @@ export interface OpenOptions {
   readonly bac?: BacOptions;
 }
 
+/** What access control ran, for the downgrade check against DG14 (access-policy.ts). */
+export interface AccessRun {
+  /** The method the caller asked for. */
+  readonly requested: 'auto' | 'pace' | 'bac';
+  /** The PACE protocol OID and parameter id that ran; undefined after BAC. */
+  readonly pace: { readonly protocol: string; readonly parameterId: number } | undefined;
+}
+
 /** Traffic so far: APDUs (each command/response pair) and bytes on the wire, both directions. */
 export interface TrafficCount {
   readonly apdus: number;
@@ -114,8 +122,9 @@ export async function openCard(transport: Transport, access: AccessKey, options:
     throw new ValidationError('PACE_NOT_SUPPORTED', 'EF.CardAccess offers no PACE protocol this terminal supports', { file: 'CardAccess' });
   }
 
+  const paced = choice !== undefined && method !== 'bac';
   let secure: SecureTransport;
-  if (choice !== undefined && method !== 'bac') {
+  if (paced) {
     const pace = await performPace(plain, choice, password, options.pace);
     secure = new SecureTransport(counter, { cipher: pace.result.cipher, ksEnc: pace.result.ksEnc, ksMac: pace.result.ksMac });
     expectSuccess(await secure.exchange(selectApplication()), 'SELECT LDS1 application');
@@ -127,7 +136,11 @@ export async function openCard(transport: Transport, access: AccessKey, options:
     const bac = await performBac(plain, password.mrzInformation, options.bac);
     secure = new SecureTransport(counter, bac.session);
   }
-  return new CardSession(secure, counter, limits, choice === undefined || method === 'bac' ? 'BAC' : 'PACE', cardAccess);
+  const run: AccessRun = Object.freeze({
+    requested: method,
+    pace: paced ? Object.freeze({ protocol: choice.protocol, parameterId: choice.parameterId }) : undefined,
+  });
+  return new CardSession(secure, counter, limits, paced ? 'PACE' : 'BAC', cardAccess, run);
 }
 
 export interface ReadAllResult {
@@ -158,6 +171,8 @@ export class CardSession {
     readonly accessControl: 'PACE' | 'BAC',
     /** EF.CardAccess as read before access control (undefined when the chip has none). */
     readonly cardAccess: Uint8Array | undefined,
+    /** The method asked for and the PACE parameters used. */
+    readonly accessRun: AccessRun,
   ) {
     this.#secure = secure;
     this.#counter = counter;

@@ -25,6 +25,7 @@ import type { ImageFormat } from '../lds/face-record.js';
 import { fileByDg, fileByTag } from '../lds/files.js';
 import type { Mrz } from '../lds/mrz.js';
 import { decodeSod } from '../lds/sod.js';
+import { accessPolicyCheck, ACCESS_POLICY_CHECK } from './access-policy.js';
 import { CardSession, openCard, type AccessKey, type OpenOptions } from './card-session.js';
 import { chooseChipAuth } from './chip-auth.js';
 import { consistencyChecks } from './consistency.js';
@@ -178,7 +179,7 @@ export function verifyDump(files: ReadonlyMap<string, Uint8Array>, options: Veri
     accessControl: undefined,
     apdus: undefined,
     readCheck: dumpReadCheck(files),
-    chipChecks: [noChip('aa'), noChip('ca')],
+    chipChecks: [noChip('aa'), noChip('ca'), noChip(ACCESS_POLICY_CHECK)],
   });
 }
 
@@ -193,6 +194,13 @@ async function verifySession(session: CardSession, trust: TrustStore, at: Date):
   // AA before CA: a failed CA ends the secure-messaging session.
   const aa = await activeAuthCheck(session, files, bound, listed);
   const ca = await chipAuthCheck(session, files, bound, listed);
+  const access = accessPolicyCheck({
+    accessControl: session.accessControl,
+    run: session.accessRun,
+    cardAccess: session.cardAccess,
+    dg14: files.get('DG14'),
+    dg14Bound: bound.has(14),
+  });
   return assemble({
     source: 'card',
     files,
@@ -203,7 +211,7 @@ async function verifySession(session: CardSession, trust: TrustStore, at: Date):
     accessControl: session.accessControl,
     apdus: session.traffic.apdus,
     readCheck: cardReadCheck(files, outcomes),
-    chipChecks: [aa, ca],
+    chipChecks: [aa, ca, access],
   });
 }
 

@@ -34,7 +34,12 @@ describe('cancuoc lds build', () => {
     for (const f of ['COM.bin', 'CardAccess.bin', 'DG1.bin', 'DG2.bin', 'DG3.bin', 'DG13.bin', 'DG14.bin', 'DG15.bin', 'SOD.bin', 'manifest.json']) {
       expect(names).toContain(f);
     }
-    for (const key of ['aa-key.pem', 'ca-key.pem']) expect(readFileSync(join(set, key), 'utf8')).toContain('BEGIN ENCRYPTED PRIVATE KEY');
+    for (const key of ['aa-key.pem', 'ca-key.pem']) {
+      expect(readFileSync(join(set, key), 'utf8')).toContain('BEGIN ENCRYPTED PRIVATE KEY');
+      // PBES2 with PBKDF2-HMAC-SHA256 at 600,000 (0x0927C0) iterations, as openssl reads it (issue 10 item 7)
+      const parsed = execFileSync('openssl', ['asn1parse', '-in', join(set, key)], { encoding: 'utf8' });
+      expect(parsed).toMatch(/:PBKDF2[\s\S]*INTEGER\s+:0927C0[\s\S]*:hmacWithSHA256/);
+    }
     const manifest = JSON.parse(readFileSync(join(set, 'manifest.json'), 'utf8')) as { can: string; documentNumber: string };
     expect(manifest.can).toBe('004567');
     expect(manifest.documentNumber).toBe('303004567');

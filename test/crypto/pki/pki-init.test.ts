@@ -1,7 +1,7 @@
 /**
  * `pki init` end to end (ICAO 9303-12 (8th ed.) §5–§9) for every suite, checked with the openssl
  * CLI: the chain verifies, the CRL parses and verifies, the master list verifies under the CSCA,
- * no private key sits unencrypted on disk, and loadPki gives working signers.
+ * no private key sits unencrypted on disk (unless asked for), and loadPki gives working signers.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,12 +13,19 @@ import { openssl, tempDir } from './openssl.js';
 
 const PASS = 'mật khẩu đủ dài';
 
-describe.each(SIGNATURE_SUITES)('pki init, %s, encrypted keys', (suite) => {
+// Key encryption does not depend on the suite, and costs 600,000 PBKDF2 iterations per key file
+// written or opened (issue 10 item 7): an EC suite and the RSA-PSS one run with encrypted keys,
+// the other suites with plain ones.
+const ENCRYPTED: ReadonlySet<string> = new Set(['ecdsa-p256', 'rsa-pss-3072']);
+
+describe.each(SIGNATURE_SUITES)('pki init, %s', (suite) => {
   const dir = join(tempDir(), 'pki');
   const f = (name: string): string => join(dir, name);
+  const encrypted = ENCRYPTED.has(suite);
   let manifest: PkiManifest;
   beforeAll(async () => {
-    manifest = await initPki({ dir, suite, country: 'VN', organization: 'Bộ Công an', passphrase: PASS });
+    const keys = encrypted ? { passphrase: PASS } : { insecurePlainKeys: true };
+    manifest = await initPki({ dir, suite, country: 'VN', organization: 'Bộ Công an', ...keys });
   });
 
   it('writes the files pki.json lists', () => {
@@ -28,7 +35,7 @@ describe.each(SIGNATURE_SUITES)('pki init, %s, encrypted keys', (suite) => {
     const json = JSON.parse(readFileSync(f('pki.json'), 'utf8'));
     expect(json).toEqual(JSON.parse(JSON.stringify(manifest)));
     expect(json.suite).toBe(suite);
-    for (const role of ['csca', 'ds', 'seal', 'mlsigner']) expect(json.keys[role]).toEqual({ kind: 'pkcs8', suite, file: `${role}.key.pem`, encrypted: true });
+    for (const role of ['csca', 'ds', 'seal', 'mlsigner']) expect(json.keys[role]).toEqual({ kind: 'pkcs8', suite, file: `${role}.key.pem`, encrypted });
     expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
 
@@ -72,18 +79,22 @@ describe.each(SIGNATURE_SUITES)('pki init, %s, encrypted keys', (suite) => {
     expect(r.out.includes(cscaDer)).toBe(true);
   });
 
-  it('no file holds an unencrypted private key; the key files need the passphrase', () => {
+  it.runIf(encrypted)('no file holds an unencrypted private key; the key files need the passphrase', () => {
     for (const name of readdirSync(dir)) {
       const text = readFileSync(f(name)).toString('latin1');
       expect(text).not.toMatch(/BEGIN (RSA |EC )?PRIVATE KEY/);
-      // openssl cannot read any file as a private key without a passphrase
+      // Key files are PBES2 (each openssl attempt on one costs 600,000 PBKDF2 iterations: tried
+      // on ds below, and loadPki opens all four); openssl reads no other file as a private key.
+      if (name.endsWith('.key.pem')) {
+        expect(openssl(['asn1parse', '-in', f(name)]).stdout).toContain(':PBES2');
+        continue;
+      }
       expect(openssl(['pkey', '-in', f(name), '-passin', 'pass:', '-noout']).status).not.toBe(0);
       expect(openssl(['pkey', '-inform', 'DER', '-in', f(name), '-passin', 'pass:', '-noout']).status).not.toBe(0);
     }
-    for (const role of ['csca', 'ds', 'seal', 'mlsigner']) {
-      expect(statSync(f(`${role}.key.pem`)).mode & 0o777).toBe(0o600);
-      expect(openssl(['pkey', '-in', f(`${role}.key.pem`), '-passin', `pass:${PASS}`, '-noout']).status).toBe(0);
-    }
+    for (const role of ['csca', 'ds', 'seal', 'mlsigner']) expect(statSync(f(`${role}.key.pem`)).mode & 0o777).toBe(0o600);
+    expect(openssl(['pkey', '-in', f('ds.key.pem'), '-passin', 'pass:', '-noout']).status).not.toBe(0);
+    expect(openssl(['pkey', '-in', f('ds.key.pem'), '-passin', `pass:${PASS}`, '-noout']).status).toBe(0);
   });
 
   it('loadPki returns the certificates and signers whose signatures openssl verifies', async () => {
