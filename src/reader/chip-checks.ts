@@ -23,10 +23,9 @@ export function chipAuthenticityCheck(source: 'card' | 'dump', aa: { readonly st
   }
   const shown = [aa.status === 'pass' ? 'AA' : undefined, ca.status === 'pass' ? 'CA' : undefined].filter((x) => x !== undefined);
   if (shown.length > 0) return check('pass', 'OK', `the chip proved it holds the key of ${shown.join(' and ')}`);
-  if (aa.status === 'fail' || ca.status === 'fail' || aa.status === 'not-bound' || ca.status === 'not-bound') {
-    return check('fail', 'CHIP_NOT_AUTHENTICATED', 'Active and Chip Authentication did not succeed');
-  }
-  return check('warn', 'CHIP_NOT_AUTHENTICATED', 'the chip offers neither AA nor CA: chip authenticity NOT checked; it may be a clone');
+  // a failed or unbound AA/CA already blocks VALID through its own check
+  const tried = aa.status !== 'not-applicable' || ca.status !== 'not-applicable';
+  return check('warn', 'CHIP_NOT_AUTHENTICATED', `${tried ? 'neither AA nor CA succeeded' : 'the chip offers neither AA nor CA'}: chip authenticity NOT shown; it may be a clone`);
 }
 
 /** PACE and CA parameters in DG14 and EF.CardAccess, and the DG15 AA key (weak-algorithms.ts). */
