@@ -229,9 +229,9 @@ export class TrustStore {
     };
     const candidates = this.issuersOf(crl);
     if (candidates.length === 0) return Object.freeze({ accepted: false, code: 'CRL_ISSUER_NOT_TRUSTED', reason: 'issuer not trusted', crl });
+    if (!crl.algorithmsMatch) return report('CRL_ALGORITHM_MISMATCH', 'signatureAlgorithm differs from tbsCertList.signature (RFC 5280 §5.1.1.2)');
     const csca = candidates.find((c) => isSignedBy(crl, c));
     if (csca === undefined) return report('CRL_SIGNATURE_INVALID', 'CRL signature does not verify with its CSCA');
-    if (!crl.algorithmsMatch) return report('CRL_ALGORITHM_MISMATCH', 'signatureAlgorithm differs from tbsCertList.signature (RFC 5280 §5.1.1.2)');
     if (crl.unknownCriticalExtensions.length > 0) {
       return report('CRL_UNKNOWN_CRITICAL_EXTENSION', `unrecognised critical extension(s) ${crl.unknownCriticalExtensions.join(', ')} (RFC 5280 §5.2)`);
     }
