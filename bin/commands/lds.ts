@@ -69,14 +69,14 @@ export function registerLds(program: Command): void {
     .option('--json', 'print the report as JSON (docs/report-schema.md)')
     .option('--at <time>', 'check validity at this ISO 8601 time instead of now');
   policyOptions(ldsVerify).action(async (dir: string, opts: { trust: string[]; json?: boolean; at?: string; requireCrl?: boolean; acceptStaleCrl?: boolean; strict?: boolean }) => {
-      const at = opts.at === undefined ? new Date() : new Date(opts.at);
-      if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
-      const { store } = await loadTrust(opts.trust, at);
-      const { files } = await readDocumentDir(dir);
-      const report = passiveAuthentication({ sod: files.get('SOD')!, dataGroups: dataGroupsOf(files), trust: store, at, policy: policyOf(opts) });
-      // passive authentication of files: nothing shows they came from a genuine chip (ICAO 9303-11 §6)
-      if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...report, chipAuthenticity: CHIP_NOT_CHECKED }, null, 2)}\n`);
-      else printPassiveAuth(report);
-      process.exitCode = verdictExitCode(report.verdict);
-    });
+    const at = opts.at === undefined ? new Date() : new Date(opts.at);
+    if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
+    const { store } = await loadTrust(opts.trust, at);
+    const { files } = await readDocumentDir(dir);
+    const report = passiveAuthentication({ sod: files.get('SOD')!, dataGroups: dataGroupsOf(files), trust: store, at, policy: policyOf(opts) });
+    // passive authentication of files: nothing shows they came from a genuine chip (ICAO 9303-11 §6)
+    if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...report, chipAuthenticity: CHIP_NOT_CHECKED }, null, 2)}\n`);
+    else printPassiveAuth(report);
+    process.exitCode = verdictExitCode(report.verdict);
+  });
 }
