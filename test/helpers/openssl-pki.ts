@@ -92,6 +92,12 @@ keyUsage = critical, digitalSignature
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 2.5.29.16 = DER:30:22:80:0f:32:30:32:30:30:31:30:31:30:30:30:30:30:30:5a:81:0f:32:30:32:31:30:31:30:31:30:30:30:30:30:30:5a
+[ ext_seal_key_period_past ]
+keyUsage = critical, digitalSignature
+extendedKeyUsage = 2.23.136.1.1.14.2
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+2.5.29.16 = DER:30:22:80:0f:32:30:32:30:30:31:30:31:30:30:30:30:30:30:5a:81:0f:32:30:32:31:30:31:30:31:30:30:30:30:30:30:5a
 # documentTypeList { version 0, { "P" } } (ICAO 9303-12 §7.1.1.2): passports only
 [ ext_ds_passports ]
 keyUsage = critical, digitalSignature

@@ -196,6 +196,13 @@ describe('item 1: VDS seals only from a seal signer', () => {
     expect(result).toMatchObject({ verdict: 'INVALID', code: 'SEAL_SIGNER_WRONG_ROLE' });
   });
 
+  it('a seal signer whose private key usage period ended before the signature date: SEAL_SIGNER_KEY_PERIOD', async () => {
+    const old = pki.csca.issue('seal-old-key', `${VN}/CN=seal-old-key`, { ext: 'ext_seal_key_period_past' });
+    const store = trust(old.der);
+    const result = verifyVds(decodeVds(await sealBy(old)), { certificates: [old.der], trust: (c, at) => sealSignerDecision(store, c, at) });
+    expect(result).toMatchObject({ verdict: 'INVALID', code: 'SEAL_SIGNER_KEY_PERIOD' });
+  });
+
   it('control: the seal signer (extKeyUsage 2.23.136.1.1.14.2) is VALID', async () => {
     const store = trust(certs.seal.der);
     const result = verifyVds(decodeVds(await sealBy(certs.seal)), { certificates: [certs.seal.der], trust: (c, at) => sealSignerDecision(store, c, at) });
