@@ -9,8 +9,8 @@ export function verdictExitCode(verdict: Verdict): number {
 }
 
 /** The human report: one line per check, then the verdict line. */
-export function printPassiveAuth(report: PassiveAuthReport): void {
-  const out: string[] = ['Passive authentication'];
+export function printPassiveAuth(report: PassiveAuthReport, refused: readonly string[] = []): void {
+  const out: string[] = ['Passive authentication', ...refused];
   if (report.documentSigner !== undefined) out.push(`  Document Signer: ${report.documentSigner.subject} (serial ${report.documentSigner.serialNumber})`);
   if (report.csca !== undefined) out.push(`  CSCA:            ${report.csca.subject}`);
   if (report.signingTime !== undefined) out.push(`  Signed:          ${report.signingTime}`);

@@ -31,6 +31,11 @@ export async function loadTrust(paths: readonly string[], at: Date = new Date())
   return { store, loaded };
 }
 
+/** Human lines for the trust files that were refused, with their codes (nothing when all loaded). */
+export function refusedTrustLines(loaded: readonly LoadedFile[]): string[] {
+  return loaded.filter((f) => !f.ok).map((f) => `  trust file ${f.file} (${f.kind}) refused${f.code === undefined ? '' : ` [${f.code}]`}: ${f.detail}`);
+}
+
 /** --require-crl, --accept-stale-crl and --strict (docs/trust-policy.md). */
 export function policyOptions(command: Command): Command {
   return command

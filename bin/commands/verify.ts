@@ -16,7 +16,7 @@ import { verificationJson, verifyCard, verifyDump, type VerificationReport, type
 import { EXIT } from '../exit-codes.js';
 import { accessFromOptions, asCliError, cardOptions, connectCard, type CardCliOptions } from './read.js';
 import { escapeLines } from '../../src/lds/display.js';
-import { loadTrust, policyOf, policyOptions } from './trust.js';
+import { loadTrust, policyOf, policyOptions, refusedTrustLines } from './trust.js';
 
 interface VerifyCliOptions extends CardCliOptions {
   requireCrl?: boolean;
@@ -44,7 +44,7 @@ export function registerVerify(program: Command): void {
     .action(async (opts: VerifyCliOptions) => {
       const at = opts.at === undefined ? new Date() : new Date(opts.at);
       if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
-      const { store } = await loadTrust(opts.trust, at);
+      const { store, loaded } = await loadTrust(opts.trust, at);
       const policy = policyOf(opts);
       let report: VerificationReport;
       if (opts.dir !== undefined) {
@@ -60,8 +60,8 @@ export function registerVerify(program: Command): void {
         });
       }
       const face = await saveFace(report, opts.face, opts.json === true);
-      if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...verificationJson(report), ...(face && { faceFile: face.path }) }, null, 2)}\n`);
-      else process.stdout.write(humanReport(report, face));
+      if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...verificationJson(report), trust: loaded, ...(face && { faceFile: face.path }) }, null, 2)}\n`);
+      else process.stdout.write(humanReport(report, face, refusedTrustLines(loaded)));
       process.exitCode = verificationExitCode(report.verdict);
     });
 }
@@ -153,13 +153,15 @@ function holderLines(report: VerificationReport): string[] {
   ];
 }
 
-export function humanReport(report: VerificationReport, face: SavedFace | undefined): string {
+/** `refused`: lines naming the --trust files that were refused (refusedTrustLines). */
+export function humanReport(report: VerificationReport, face: SavedFace | undefined, refused: readonly string[] = []): string {
   const source = report.source === 'card' ? `chip, ${report.accessControl}, ${report.apdus} APDUs` : 'dump';
   const out = [`Thông tin trên chip (${source})`, ...holderLines(report)];
   if (report.face !== undefined) {
     const where = face === undefined ? 'not saved' : `saved to ${face.path} (${face.note})`;
     out.push(`  ${'Ảnh chân dung:'.padEnd(20)}${report.face.width}×${report.face.height}, ${where}`);
   }
+  if (refused.length > 0) out.push('Trust', ...refused);
   out.push('Checks');
   for (const c of report.checks) out.push(`  [${MARK[c.status] ?? c.status}] ${c.id.padEnd(28)} ${c.reason}`);
   const warnings = [...new Set(report.checks.filter((c) => c.status === 'warn').map((c) => c.code))];

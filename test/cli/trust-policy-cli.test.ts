@@ -120,16 +120,36 @@ describe('roles and weak algorithms in --json (issue 10 items 1, 4)', () => {
     expect(check(strict.json, 'algorithms.sod.digest')).toMatchObject({ status: 'fail', code: 'WEAK_HASH_SHA1' });
   });
 
-  it('a master list alone as --trust: exit 4, and the message says its signer must chain to a CSCA already trusted', () => {
-    const mls = pki.csca.issue('mls', '/C=VN/O=cancuoc test/CN=ML Signer', { ext: 'ext_mls' });
-    const content = join(pki.dir, 'ml-content.der');
-    const cscaDer = pki.csca.cert.der;
+  /** A CSCA master list (ICAO 9303-12 §9) holding `csca`, signed by `signer` with `openssl cms -sign`. */
+  function masterList(name: string, signer: { certPath: string; keyPath: string }, cscaDer: Uint8Array): string {
+    const content = join(pki.dir, `${name}.content`);
     const set = Uint8Array.from([0x31, 0x82, cscaDer.length >> 8, cscaDer.length & 0xff, ...cscaDer]);
     const body = Uint8Array.from([0x02, 0x01, 0x00, ...set]);
     writeFileSync(content, Uint8Array.from([0x30, 0x82, body.length >> 8, body.length & 0xff, ...body]));
-    const ml = join(pki.dir, 'alone.ml');
+    const ml = join(pki.dir, `${name}.ml`);
     openssl(['cms', '-sign', '-binary', '-nodetach', '-nosmimecap', '-in', content, '-econtent_type', OID.cscaMasterList,
-      '-signer', mls.certPath, '-inkey', mls.keyPath, '-outform', 'DER', '-out', ml]);
+      '-signer', signer.certPath, '-inkey', signer.keyPath, '-outform', 'DER', '-out', ml]);
+    return ml;
+  }
+
+  it('a master list signed with the DS key: refused, its code in --json `trust` and on a human line', () => {
+    const attacker = makePki();
+    try {
+      const ml = masterList('by-ds', pki.ds, attacker.csca.cert.der);
+      const { status, json } = verifyJson(dump, '--trust', ml);
+      expect(status).toBe(0);
+      const trust = (json as unknown as { trust: { file: string; ok: boolean; code?: string }[] }).trust;
+      expect(trust.find((f) => f.file === ml)).toMatchObject({ ok: false, code: 'ML_SIGNER_WRONG_ROLE' });
+      const human = runCli(['verify', '--dir', dump, '--trust', csca, ml, '--no-face']);
+      expect(human.stdout).toContain(`trust file ${ml} (master-list) refused [ML_SIGNER_WRONG_ROLE]`);
+    } finally {
+      attacker.remove();
+    }
+  });
+
+  it('a master list alone as --trust: exit 4, and the message says its signer must chain to a CSCA already trusted', () => {
+    const mls = pki.csca.issue('mls', '/C=VN/O=cancuoc test/CN=ML Signer', { ext: 'ext_mls' });
+    const ml = masterList('alone', mls, pki.csca.cert.der);
     const r = runCli(['verify', '--dir', dump, '--trust', ml, '--no-face']);
     expect(r.status).toBe(4);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
