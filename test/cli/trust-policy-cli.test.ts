@@ -7,6 +7,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { citizenDg13, parseCitizenRecord } from '../../src/issuance/citizen.js';
 import type { DocumentSet } from '../../src/issuance/document-set.js';
@@ -175,6 +176,17 @@ describe('unauthenticated text reaches the terminal escaped (issue 15 item 2)', 
     // --json keeps the value as signed: JSON escapes it and the consumer decodes it
     const json = JSON.parse(runCli(['verify', '--dir', dir, '--trust', csca, '--no-face', '--json']).stdout) as { personal: Record<string, string> };
     expect(json.personal.placeOfResidence).toBe(HOSTILE);
+  });
+
+  it('a plain QR anyone can print, its name holding ESC[8m: qr verify shows it escaped', async () => {
+    const text = '001099012345|012345678|Nguyễn\u001b[8m\u001b[1A Văn An|01011999|Nam|Hà Nội|01012021';
+    const png = join(pki.dir, 'hostile-qr.png');
+    await QRCode.toFile(png, [{ data: new TextEncoder().encode(text), mode: 'byte' }], { errorCorrectionLevel: 'M', scale: 6 });
+    const r = runCli(['qr', 'verify', png]);
+    expect(r.status).toBe(2); // unsigned
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toContain('Nguyễn\\x1b[8m\\x1b[1A Văn An');
+    expect(r.stdout).toMatch(/^VERDICT: UNTRUSTED \(unsigned\)$/m);
   });
 
   it('an error line quoting a file name with controls is one escaped line', () => {
