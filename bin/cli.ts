@@ -3,6 +3,7 @@
  * stderr and a distinct exit code (bin/exit-codes.ts); a stack trace only with CANCUOC_DEBUG=1.
  */
 import { Command, CommanderError } from 'commander';
+import { escapeControls } from '../src/lds/display.js';
 import { CancuocError, ParseError, ValidationError } from '../src/lds/errors.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerCommands } from './commands/index.js';
@@ -34,7 +35,8 @@ async function main(argv: readonly string[]): Promise<void> {
     }
     const code = exitCodeOf(e);
     const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`cancuoc: ${code === EXIT.internal ? 'internal error: ' : ''}${message}\n`);
+    // a message may quote file or card content: one line, controls escaped (src/lds/display.ts)
+    process.stderr.write(`cancuoc: ${code === EXIT.internal ? 'internal error: ' : ''}${escapeControls(message)}\n`);
     if (process.env.CANCUOC_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = code;
   }

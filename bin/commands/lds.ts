@@ -7,8 +7,8 @@ import { buildDocumentSet } from '../../src/issuance/document-set.js';
 import { writeDocumentSet } from '../../src/issuance/document-set-files.js';
 import { dataGroupsOf, readDocumentDir } from '../../src/reader/document-dir.js';
 import { passiveAuthentication } from '../../src/reader/passive-auth.js';
-import { printPassiveAuth, verdictExitCode } from './report.js';
-import { loadTrust } from './trust.js';
+import { CHIP_NOT_CHECKED, printPassiveAuth, verdictExitCode } from './report.js';
+import { loadTrust, policyOf, policyOptions, refusedTrustLines } from './trust.js';
 import { photoBudgetOption, sodHashOption } from './options.js';
 
 interface BuildOptions {
@@ -61,21 +61,22 @@ export function registerLds(program: Command): void {
         pki.close();
       }
     });
-  lds
+  const ldsVerify = lds
     .command('verify')
     .description('passive authentication of a document set or dump, offline')
     .argument('<dir>', 'directory with SOD and data groups (DG1.bin, EF_SOD.bin, Datagroup1.bin, ef0101.bin, ...)')
     .requiredOption('--trust <path...>', 'CSCA certificates, master lists, CRLs, or directories of them')
     .option('--json', 'print the report as JSON (docs/report-schema.md)')
-    .option('--at <time>', 'check validity at this ISO 8601 time instead of now')
-    .action(async (dir: string, opts: { trust: string[]; json?: boolean; at?: string }) => {
-      const at = opts.at === undefined ? new Date() : new Date(opts.at);
-      if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
-      const { store } = await loadTrust(opts.trust);
-      const { files } = await readDocumentDir(dir);
-      const report = passiveAuthentication({ sod: files.get('SOD')!, dataGroups: dataGroupsOf(files), trust: store, at });
-      if (opts.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else printPassiveAuth(report);
-      process.exitCode = verdictExitCode(report.verdict);
-    });
+    .option('--at <time>', 'check validity at this ISO 8601 time instead of now');
+  policyOptions(ldsVerify).action(async (dir: string, opts: { trust: string[]; json?: boolean; at?: string; requireCrl?: boolean; acceptStaleCrl?: boolean; strict?: boolean }) => {
+    const at = opts.at === undefined ? new Date() : new Date(opts.at);
+    if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
+    const { store, loaded } = await loadTrust(opts.trust, at);
+    const { files } = await readDocumentDir(dir);
+    const report = passiveAuthentication({ sod: files.get('SOD')!, dataGroups: dataGroupsOf(files), trust: store, at, policy: policyOf(opts) });
+    // passive authentication of files: nothing shows they came from a genuine chip (ICAO 9303-11 §6)
+    if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...report, chipAuthenticity: CHIP_NOT_CHECKED, trust: loaded }, null, 2)}\n`);
+    else printPassiveAuth(report, refusedTrustLines(loaded));
+    process.exitCode = verdictExitCode(report.verdict);
+  });
 }

@@ -3,17 +3,17 @@ import type { Command } from 'commander';
 import QRCode from 'qrcode';
 import { writeFileAtomic } from '../../src/crypto/keystore.js';
 import { loadPki } from '../../src/crypto/pki.js';
-import { equalBytes } from '../../src/lds/bytes.js';
 import { attempt, CancuocError, ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { cccdQrText, cccdSeal, type CccdTextLayout } from '../../src/issuance/qr-payloads.js';
+import { escapeLines } from '../../src/lds/display.js';
 import { parseCccdText } from '../../src/qr/cccd-text.js';
 import { decodeQrImage } from '../../src/qr/decode-image.js';
-import { decodeVds, verifyVds, type TrustDecision, type VdsSeal } from '../../src/qr/vds.js';
+import { decodeVds, verifyVds, type VdsSeal } from '../../src/qr/vds.js';
 import { decodeVdsFeatures, isCccdSeal, readCccdSeal } from '../../src/qr/vds-profile.js';
 import { crossCheckQr, type QrChipCheck, type QrFields } from '../../src/reader/qr-check.js';
-import { isSignedBy, type TrustStore } from '../../src/reader/trust-store.js';
-import { parseCertificate } from '../../src/reader/x509.js';
+import { sealSignerDecision } from '../../src/reader/seal-trust.js';
+import type { TrustStore } from '../../src/reader/trust-store.js';
 import { verifyCard, type VerificationReport } from '../../src/reader/verify.js';
 import { EXIT } from '../exit-codes.js';
 import { accessFromOptions, asCliError, cardOptions, connectCard, type CardCliOptions } from './read.js';
@@ -181,7 +181,7 @@ function classify(bytes: Uint8Array, trust: TrustStore | undefined): CodeReport 
 function verifySeal(seal: VdsSeal, trust: TrustStore | undefined): CodeReport {
   const result = verifyVds(seal, {
     certificates: trust === undefined ? [] : [...trust.cscas, ...trust.signerCertificates].map((c) => c.der),
-    ...(trust === undefined ? {} : { trust: (cert: Uint8Array, at: Date) => decide(trust, cert, at) }),
+    ...(trust === undefined ? {} : { trust: (cert: Uint8Array, at: Date) => sealSignerDecision(trust, cert, at) }),
   });
   const content = isCccdSeal(seal.header) ? attempt(() => readCccdSeal(seal)) : attempt(() => featureMap(seal));
   if (!content.ok) {
@@ -199,25 +199,6 @@ function featureMap(seal: VdsSeal): Record<string, unknown> {
   return out;
 }
 
-/**
- * The seal signer certificate chains to a trusted CSCA (a self-signed certificate given with
- * --trust is its own anchor), the CSCA was valid on the signature date, and no CRL of that CSCA
- * in the store revokes the signer (ICAO 9303-12 (8th ed.) §5, §7).
- */
-function decide(store: TrustStore, der: Uint8Array, at: Date): TrustDecision {
-  const cert = parseCertificate(der);
-  const selfSigned = equalBytes(cert.subject, cert.issuer);
-  const issuers = store
-    .issuersOf(cert)
-    .filter((c) => (selfSigned ? equalBytes(c.der, cert.der) : c.isCa !== false) && isSignedBy(cert, c))
-    .filter((c) => c.notBefore.getTime() <= at.getTime() + 86_400_000 && c.notAfter.getTime() >= at.getTime() - 86_400_000);
-  const csca = issuers[0];
-  if (csca === undefined) return { status: 'untrusted', reason: `signer ${cert.subjectText} does not chain to a trusted CSCA` };
-  const revoked = store.crlsOf(csca).flatMap((crl) => crl.revoked).find((r) => r.serialHex === cert.serialHex);
-  if (revoked !== undefined) return { status: 'revoked', reason: `signer serial ${cert.serialHex} revoked on ${revoked.revocationDate.toISOString()}` };
-  return { status: 'trusted', reason: `signer ${cert.subjectText} issued by ${csca.subjectText}` };
-}
-
 function printReports(reports: readonly ImageReport[], verdict: Verdict): void {
   const out: string[] = [];
   for (const r of reports) {
@@ -233,5 +214,6 @@ function printReports(reports: readonly ImageReport[], verdict: Verdict): void {
     }
   }
   out.push(`VERDICT: ${verdict === 'UNSIGNED' ? 'UNTRUSTED (unsigned)' : verdict === 'UNREADABLE' ? 'BAD INPUT' : verdict}`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  // QR text is anyone's to write: controls escaped (src/lds/display.ts)
+  process.stdout.write(`${escapeLines(out)}\n`);
 }

@@ -15,9 +15,13 @@ import { readDocumentDir } from '../../src/reader/document-dir.js';
 import { verificationJson, verifyCard, verifyDump, type VerificationReport, type VerificationVerdict } from '../../src/reader/verify.js';
 import { EXIT } from '../exit-codes.js';
 import { accessFromOptions, asCliError, cardOptions, connectCard, type CardCliOptions } from './read.js';
-import { loadTrust } from './trust.js';
+import { escapeLines } from '../../src/lds/display.js';
+import { loadTrust, policyOf, policyOptions, refusedTrustLines } from './trust.js';
 
 interface VerifyCliOptions extends CardCliOptions {
+  requireCrl?: boolean;
+  acceptStaleCrl?: boolean;
+  strict?: boolean;
   dir?: string;
   trust: string[];
   json?: boolean;
@@ -30,7 +34,7 @@ export function verificationExitCode(verdict: VerificationVerdict): number {
 }
 
 export function registerVerify(program: Command): void {
-  cardOptions(program.command('verify').description('verify a card (PA, AA, CA, consistency, expiry, revocation) or a dump'), false)
+  policyOptions(cardOptions(program.command('verify').description('verify a card (PA, AA, CA, consistency, expiry, revocation) or a dump'), false))
     .option('--dir <dir>', 'verify a dump instead of a card (DG1.bin, EF_SOD.bin, ef0101.bin, …)')
     .requiredOption('--trust <path...>', 'CSCA certificates, master lists, CRLs, revocation lists, or directories of them')
     .option('--json', 'print the report as JSON (docs/verify-schema.md)')
@@ -40,23 +44,24 @@ export function registerVerify(program: Command): void {
     .action(async (opts: VerifyCliOptions) => {
       const at = opts.at === undefined ? new Date() : new Date(opts.at);
       if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
-      const { store } = await loadTrust(opts.trust);
+      const { store, loaded } = await loadTrust(opts.trust, at);
+      const policy = policyOf(opts);
       let report: VerificationReport;
       if (opts.dir !== undefined) {
         if (opts.can !== undefined || opts.mrz !== undefined || opts.id !== undefined || opts.reader !== undefined) {
           throw new ValidationError('CLI_ACCESS', '--dir verifies a dump: no --reader, --can, --mrz or --id', { field: '--dir' });
         }
-        report = verifyDump((await readDocumentDir(opts.dir)).files, { trust: store, at });
+        report = verifyDump((await readDocumentDir(opts.dir)).files, { trust: store, at, policy });
       } else {
         const { access } = accessFromOptions(opts);
         const transport = await connectCard(opts);
-        report = await verifyCard(transport, { trust: store, at, access }).catch((e: unknown) => {
+        report = await verifyCard(transport, { trust: store, at, access, policy }).catch((e: unknown) => {
           throw asCliError(e);
         });
       }
       const face = await saveFace(report, opts.face, opts.json === true);
-      if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...verificationJson(report), ...(face && { faceFile: face.path }) }, null, 2)}\n`);
-      else process.stdout.write(humanReport(report, face));
+      if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...verificationJson(report), trust: loaded, ...(face && { faceFile: face.path }) }, null, 2)}\n`);
+      else process.stdout.write(humanReport(report, face, refusedTrustLines(loaded)));
       process.exitCode = verificationExitCode(report.verdict);
     });
 }
@@ -148,15 +153,22 @@ function holderLines(report: VerificationReport): string[] {
   ];
 }
 
-export function humanReport(report: VerificationReport, face: SavedFace | undefined): string {
+/** `refused`: lines naming the --trust files that were refused (refusedTrustLines). */
+export function humanReport(report: VerificationReport, face: SavedFace | undefined, refused: readonly string[] = []): string {
   const source = report.source === 'card' ? `chip, ${report.accessControl}, ${report.apdus} APDUs` : 'dump';
   const out = [`Thông tin trên chip (${source})`, ...holderLines(report)];
   if (report.face !== undefined) {
     const where = face === undefined ? 'not saved' : `saved to ${face.path} (${face.note})`;
     out.push(`  ${'Ảnh chân dung:'.padEnd(20)}${report.face.width}×${report.face.height}, ${where}`);
   }
+  if (refused.length > 0) out.push('Trust', ...refused);
   out.push('Checks');
   for (const c of report.checks) out.push(`  [${MARK[c.status] ?? c.status}] ${c.id.padEnd(28)} ${c.reason}`);
-  out.push(`VERDICT: ${report.verdict}`);
-  return `${out.join('\n')}\n`;
+  const warnings = [...new Set(report.checks.filter((c) => c.status === 'warn').map((c) => c.code))];
+  if (warnings.length > 0) out.push(`Warnings: ${warnings.join(', ')}`);
+  const unauthenticated = report.checks.find((c) => c.id === 'chip.authenticity')?.status !== 'pass';
+  const note = report.verdict === 'VALID' && unauthenticated ? ' (the data are the issuer\'s; chip authenticity NOT checked)' : '';
+  out.push(`VERDICT: ${report.verdict}${note}`);
+  // card, file and QR text is shown with its control characters escaped (src/lds/display.ts)
+  return `${escapeLines(out)}\n`;
 }

@@ -128,6 +128,18 @@ export function verifySignature(input: VerifyInput): boolean | VerifyProblem {
   }
 }
 
+/**
+ * The hash a signature algorithm uses (RSASSA-PSS: from its parameters, RFC 4055 §3.1), or
+ * `hint` for algorithms that name none; undefined when unknown.
+ */
+export function signatureHash(algorithm: AlgorithmIdentifier, hint?: HashName): HashName | undefined {
+  const scheme = SCHEMES.get(algorithm.oid);
+  if (scheme === undefined) return undefined;
+  if (scheme.scheme !== 'rsa-pss') return scheme.hash ?? hint;
+  const pss = parsePssParams(algorithm.params);
+  return isProblem(pss) ? undefined : pss.hash;
+}
+
 /** Outcome of the signed-attribute checks of one SignerInfo. */
 export interface AttributeCheck {
   readonly ok: boolean;

@@ -138,6 +138,10 @@ export const OID = Object.freeze({
   basicConstraints: '2.5.29.19',
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
+  // RFC 5280 §5.2, §5.3: CRL and CRL entry extensions
+  crlNumber: '2.5.29.20',
+  crlReason: '2.5.29.21',
+  invalidityDate: '2.5.29.24',
   // X.520 attribute types seen in CSCA and DS names
   commonName: '2.5.4.3',
   serialNumberAttribute: '2.5.4.5',

@@ -408,8 +408,10 @@ export type SealVerdict = 'VALID' | 'INVALID' | 'UNTRUSTED';
 
 /** What the caller's trust anchors say about a signer certificate at a given time. */
 export interface TrustDecision {
-  readonly status: 'trusted' | 'untrusted' | 'revoked';
+  /** refused: the certificate may not sign seals (wrong role, unusable); `code` says why. */
+  readonly status: 'trusted' | 'untrusted' | 'revoked' | 'refused';
   readonly reason: string;
+  readonly code?: string;
 }
 
 export interface SealVerification {
@@ -456,6 +458,7 @@ export function verifyVds(
   if (options.trust === undefined) return out('UNTRUSTED', 'SEAL_NO_TRUST_ANCHORS', 'signature valid, but no trust anchors were given', cert);
   const decision = options.trust(cert, at);
   if (decision.status === 'revoked') return out('INVALID', 'SEAL_SIGNER_REVOKED', decision.reason, cert);
+  if (decision.status === 'refused') return out('INVALID', decision.code ?? 'SEAL_SIGNER_WRONG_ROLE', decision.reason, cert);
   if (decision.status === 'untrusted') return out('UNTRUSTED', 'SEAL_SIGNER_UNTRUSTED', decision.reason, cert);
   return out('VALID', 'OK', `signature valid; ${decision.reason}`, cert);
 }

@@ -11,19 +11,20 @@
 import { digest, hashFromOid } from '../crypto/algorithms.js';
 import { checkSignedAttributes, isVerifyProblem, verifySignerSignature } from '../crypto/signature.js';
 import { abytes, equalBytes, hex } from '../lds/bytes.js';
-import { attributeValue, type SignedData, type SignerInfo } from '../lds/cms.js';
+import type { SignedData, SignerInfo } from '../lds/cms.js';
+import { decodeDg1 } from '../lds/dg1.js';
 import { attempt } from '../lds/errors.js';
-import { OID } from '../lds/oid.js';
 import { dataGroupHash, decodeSod, type Sod } from '../lds/sod.js';
-import { decodeTlv } from '../lds/tlv.js';
-import { findCmsSigner, isSignedBy, TrustStore } from './trust-store.js';
-import { readTime, type CertificateInfo } from './x509.js';
+import { documentTypeProblem, roleProblem } from './signer-policy.js';
+import { findCmsSigner, isSignedBy, readSigningTime, TrustStore } from './trust-store.js';
+import { certificateWeaknesses, hashWeakness, type Weakness } from './weak-algorithms.js';
+import type { CertificateInfo } from './x509.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'not-applicable';
 export type Verdict = 'valid' | 'invalid' | 'untrusted';
 
 export interface Check {
-  /** sod.parse, cms.signature, cms.signed-attributes, ds.certificate, ds.validity, chain, crl, dg.N.hash */
+  /** sod.parse, cms.signature, cms.signed-attributes, ds.certificate, ds.validity, ds.role, chain, crl, dg.N.hash, algorithms[.X] */
   readonly id: string;
   readonly status: CheckStatus;
   /** Stable UPPER_SNAKE code: OK on pass, else what went wrong or why the check did not apply. */
@@ -37,6 +38,18 @@ export interface CertificateSummary {
   readonly serialNumber: string;
   readonly notBefore: string;
   readonly notAfter: string;
+  /** countryName (C) of the subject, when present. */
+  readonly country: string | undefined;
+}
+
+/** How strict a verification is (docs/trust-policy.md); every field defaults to false. */
+export interface VerifyPolicy {
+  /** No usable CRL of the DS's CSCA fails the crl check (else it warns). */
+  readonly requireCrl?: boolean;
+  /** A CRL past nextUpdate is used with a warning (offline sites) instead of failing. */
+  readonly acceptStaleCrl?: boolean;
+  /** Weak algorithms (WEAK_* codes) fail instead of warn. */
+  readonly strict?: boolean;
 }
 
 export interface PassiveAuthReport {
@@ -60,6 +73,7 @@ export interface PassiveAuthInput {
   readonly trust: TrustStore;
   /** Time for the validity checks; defaults to now. */
   readonly at?: Date;
+  readonly policy?: VerifyPolicy;
 }
 
 /** The chain check code that makes the verdict 'untrusted' rather than 'invalid'. */
@@ -78,20 +92,23 @@ export function passiveAuthentication(input: PassiveAuthInput): PassiveAuthRepor
   if (!(input.trust instanceof TrustStore)) throw new TypeError('"trust" expected a TrustStore');
   const at = input.at ?? new Date();
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new TypeError('"at" expected a valid Date');
+  const policy = input.policy ?? {};
+  if (typeof policy !== 'object' || policy === null) throw new TypeError('"policy" expected an object');
 
   const parsed = attempt(() => decodeSod(sodBytes));
   if (!parsed.ok) {
     const skipped = (id: string): Check => check(id, 'not-applicable', 'SOD_NOT_PARSED', 'not checked: EF.SOD did not parse');
     return report(at, [
       check('sod.parse', 'fail', parsed.error.code, parsed.error.message),
-      ...['cms.signature', 'cms.signed-attributes', 'ds.certificate', 'ds.validity', 'chain', 'crl'].map(skipped),
+      ...['cms.signature', 'cms.signed-attributes', 'ds.certificate', 'ds.validity', 'ds.role', 'chain', 'crl'].map(skipped),
       ...[...input.dataGroups.keys()].sort((a, b) => a - b).map((dg) => skipped(`dg.${dg}.hash`)),
+      skipped('algorithms'),
     ]);
   }
-  return verifyParsed(parsed.value, input.dataGroups, input.trust, at);
+  return verifyParsed(parsed.value, input.dataGroups, input.trust, at, policy);
 }
 
-function verifyParsed(sod: Sod, dataGroups: ReadonlyMap<number, Uint8Array>, trust: TrustStore, at: Date): PassiveAuthReport {
+function verifyParsed(sod: Sod, dataGroups: ReadonlyMap<number, Uint8Array>, trust: TrustStore, at: Date, policy: VerifyPolicy): PassiveAuthReport {
   const so = sod.securityObject;
   const sd = sod.signedData;
   const checks: Check[] = [
@@ -111,13 +128,22 @@ function verifyParsed(sod: Sod, dataGroups: ReadonlyMap<number, Uint8Array>, tru
   checks.push(
     ds !== undefined
       ? check('ds.certificate', 'pass', 'OK', `DS ${ds.subjectText}, serial ${ds.serialHex}`)
-      : check('ds.certificate', 'fail', 'DS_CERTIFICATE_MISSING', signer?.problem ?? 'SignedData has no SignerInfo'),
+      : check('ds.certificate', 'fail', signer?.problemCode ?? 'DS_CERTIFICATE_MISSING', signer?.problem ?? 'SignedData has no SignerInfo'),
   );
   checks.push(validityCheck(ds, signingTime, at));
+  checks.push(roleCheck(ds, signingTime, dataGroups.get(1)));
   const chain = chainCheck(ds, trust, at);
   checks.push(chain.check);
-  checks.push(crlCheck(ds, chain.csca, trust, at));
+  checks.push(crlCheck(ds, chain.csca, trust, at, policy));
   checks.push(...dataGroupChecks(sod, dataGroups));
+  const weak = [
+    hashWeakness('sod.hash', so.hashAlgorithm, 'the LDSSecurityObject hash'),
+    signer === undefined ? undefined : hashWeakness('sod.digest', signer.signerInfo.digestAlgorithm, 'the SignerInfo digest'),
+    signer === undefined ? undefined : hashWeakness('sod.signature', signer.signerInfo.signatureAlgorithm, 'the SOD signature'),
+    ...(ds === undefined ? [] : certificateWeaknesses('ds', ds)),
+    ...(chain.csca === undefined ? [] : certificateWeaknesses('csca', chain.csca)),
+  ].filter((w): w is Weakness => w !== undefined);
+  checks.push(...weaknessChecks('algorithms', weak, policy, 'EF.SOD and its certificates: no SHA-1, RSA < 2048, DH-1024 or 192-bit curve'));
   return report(at, checks, {
     hashAlgorithm: so.hashAlgorithm.oid,
     signingTime: signingTime instanceof Date ? signingTime.toISOString() : undefined,
@@ -150,12 +176,21 @@ function attributesCheck(sd: SignedData, signerInfo: SignerInfo | undefined): Ch
   return check(id, r.ok ? 'pass' : 'fail', r.code, r.reason);
 }
 
-/** signingTime (RFC 5652 §11.3): a Date, undefined when absent, or an error text when malformed. */
-function readSigningTime(signerInfo: SignerInfo): Date | string | undefined {
-  const value = attributeValue(signerInfo.signedAttrs, OID.signingTime);
-  if (value === undefined) return undefined;
-  const t = attempt(() => readTime(decodeTlv(value, 'lenient'), 'signingTime'));
-  return t.ok ? t.value : t.error.message;
+/**
+ * ICAO 9303-12 §7.1.1, docs/trust-policy.md: the SOD signer is a Document Signer (no CA, no
+ * seal or master-list purpose, digitalSignature, usable), signed within its private key usage
+ * period, for a document type its documentTypeList allows.
+ */
+function roleCheck(ds: CertificateInfo | undefined, signingTime: Date | string | undefined, dg1: Uint8Array | undefined): Check {
+  const id = 'ds.role';
+  if (ds === undefined) return check(id, 'not-applicable', 'DS_CERTIFICATE_MISSING', 'no DS certificate');
+  const problem = roleProblem(ds, 'document-signer', signingTime instanceof Date ? signingTime : undefined);
+  if (problem !== undefined) return check(id, 'fail', problem.code, problem.reason);
+  const mrz = dg1 === undefined ? undefined : attempt(() => decodeDg1(dg1).mrz);
+  const typeProblem = mrz?.ok === true ? documentTypeProblem(ds, mrz.value.documentCode) : undefined;
+  if (typeProblem !== undefined) return check(id, 'fail', typeProblem.code, typeProblem.reason);
+  const types = ds.documentTypes === undefined ? '' : `, document types ${ds.documentTypes.join(', ')}`;
+  return check(id, 'pass', 'OK', `a Document Signer certificate${types}`);
 }
 
 /** ICAO 9303-12 §5: the DS certificate must be valid now, and when the SOD was signed. */
@@ -189,43 +224,82 @@ function chainCheck(ds: CertificateInfo | undefined, trust: TrustStore, at: Date
   if (csca.keyUsage !== undefined && !csca.keyUsage.includes('keyCertSign')) {
     return fail('CSCA_KEY_USAGE', `${csca.subjectText} key usage lacks keyCertSign`);
   }
-  if (ds.keyUsage !== undefined && !ds.keyUsage.includes('digitalSignature')) {
-    return fail('DS_KEY_USAGE', 'DS key usage lacks digitalSignature');
-  }
   return { check: check(id, 'pass', 'OK', `DS issued and signed by trusted CSCA ${csca.subjectText}`), csca };
 }
 
-/** ICAO 9303-12 §7: the DS serial must not be on a CRL of its CSCA. */
-function crlCheck(ds: CertificateInfo | undefined, csca: CertificateInfo | undefined, trust: TrustStore, at: Date): Check {
+/**
+ * ICAO 9303-12 §7: the DS serial must not be on a CRL of its CSCA. A revocation on any accepted
+ * CRL holds; "not revoked" needs a current one (RFC 5280 §6.3.3: thisUpdate ≤ now ≤ nextUpdate).
+ * No usable CRL warns, or fails under `requireCrl`; only stale CRLs fail, or warn under `acceptStaleCrl`.
+ */
+function crlCheck(ds: CertificateInfo | undefined, csca: CertificateInfo | undefined, trust: TrustStore, at: Date, policy: VerifyPolicy): Check {
   const id = 'crl';
   if (ds === undefined || csca === undefined) return check(id, 'not-applicable', 'NO_TRUSTED_CSCA', 'no trusted CSCA to take a CRL from');
   const crls = trust.crlsOf(csca);
-  if (crls.length === 0) return check(id, 'not-applicable', 'NO_CRL', `no CRL of ${csca.subjectText} loaded`);
-  for (const crl of crls) {
-    const entry = crl.revoked.find((r) => r.serialHex === ds.serialHex);
-    if (entry !== undefined) {
-      return check(id, 'fail', 'DS_REVOKED', `DS serial ${ds.serialHex} revoked on ${entry.revocationDate.toISOString()}`);
-    }
+  const entry = trust.revokedEntry(ds, csca);
+  if (entry !== undefined) return check(id, 'fail', 'DS_REVOKED', `DS serial ${ds.serialHex} revoked on ${entry.revocationDate.toISOString()}`);
+  const notChecked = 'revocation of the DS NOT checked';
+  if (crls.length === 0) {
+    const status = policy.requireCrl === true ? 'fail' : 'warn';
+    const rejected = trust.rejectedCrlsOf(csca)[0];
+    return rejected !== undefined
+      ? check(id, status, rejected.code, `the CRL of ${csca.subjectText} is unusable (${rejected.reason}): ${notChecked}`)
+      : check(id, status, 'NO_CRL', `no CRL of ${csca.subjectText} loaded: ${notChecked}`);
   }
-  if (crls.every((c) => c.nextUpdate !== undefined && c.nextUpdate < at)) {
-    return check(id, 'warn', 'CRL_OUTDATED', `DS not revoked, but the newest CRL's nextUpdate is before ${at.toISOString()}`);
+  const current = crls.filter((c) => c.thisUpdate <= at && c.nextUpdate !== undefined && at <= c.nextUpdate);
+  if (current.length === 0) {
+    const span = crls.map((c) => `${c.thisUpdate.toISOString()} to ${c.nextUpdate?.toISOString() ?? '(no nextUpdate)'}`).join('; ');
+    const reason = `DS not on ${crls.length} CRL(s), but none is current at ${at.toISOString()} (${span})`;
+    return policy.acceptStaleCrl === true
+      ? check(id, 'warn', 'CRL_OUTDATED', `${reason}; accepted by the stale-CRL policy`)
+      : check(id, 'fail', 'CRL_OUTDATED', reason);
   }
-  return check(id, 'pass', 'OK', `DS serial ${ds.serialHex} not on ${crls.length} CRL(s)`);
+  return check(id, 'pass', 'OK', `DS serial ${ds.serialHex} not on ${current.length} current CRL(s)`);
 }
 
-/** ICAO 9303-11 §5.1.1 step 3: hash each data group read and compare with the SOD. */
+/** One check per weakness (warn, or fail under `strict`), or one pass check named `id`. */
+export function weaknessChecks(id: string, weak: readonly Weakness[], policy: VerifyPolicy, clean: string): Check[] {
+  if (weak.length === 0) return [check(id, 'pass', 'OK', clean)];
+  const seen = new Set<string>();
+  return weak
+    .filter((w) => !seen.has(`${w.subject}/${w.code}`) && seen.add(`${w.subject}/${w.code}`))
+    .map((w) => check(`${id}.${w.subject}`, policy.strict === true ? 'fail' : 'warn', w.code, w.reason));
+}
+
+/** ICAO 9303-10 §4.7: DG1 (MRZ) and DG2 (face) are mandatory in every eMRTD. */
+const MANDATORY: readonly number[] = [1, 2];
+/** DG3, DG4: readable only after Terminal Authentication (ICAO 9303-11 §7), so often absent from a read. */
+const EAC_PROTECTED: readonly number[] = [3, 4];
+
+/**
+ * ICAO 9303-11 §5.1.1 step 3: hash each data group read and compare with the SOD. A data group
+ * the SOD lists but the dump or chip did not give fails (DG3 and DG4 excepted: they need Terminal
+ * Authentication); DG1 and DG2 must be listed and given.
+ */
 function dataGroupChecks(sod: Sod, dataGroups: ReadonlyMap<number, Uint8Array>): Check[] {
   const so = sod.securityObject;
   const hash = hashFromOid(so.hashAlgorithm.oid);
-  const numbers = new Set([...dataGroups.keys(), ...so.dataGroupHashes.map((h) => h.dg)]);
+  const numbers = new Set([...dataGroups.keys(), ...so.dataGroupHashes.map((h) => h.dg), ...MANDATORY]);
   return [...numbers]
     .sort((a, b) => a - b)
     .map((dg) => {
       const id = `dg.${dg}.hash`;
       const bytes = dataGroups.get(dg);
       const listed = dataGroupHash(so, dg);
-      if (bytes === undefined) return check(id, 'not-applicable', 'DG_NOT_READ', 'listed in the SOD but not read');
-      if (listed === undefined) return check(id, 'warn', 'DG_NOT_LISTED', 'not listed in the SOD: its content is not authenticated');
+      const mandatory = MANDATORY.includes(dg);
+      if (bytes === undefined && listed === undefined) {
+        return check(id, 'fail', 'DG_MANDATORY_MISSING', `DG${dg} is mandatory (ICAO 9303-10 §4.7) but neither listed in the SOD nor given`);
+      }
+      if (bytes === undefined) {
+        return EAC_PROTECTED.includes(dg)
+          ? check(id, 'not-applicable', 'DG_NOT_READ', 'listed in the SOD but not read (it needs Terminal Authentication)')
+          : check(id, 'fail', mandatory ? 'DG_MANDATORY_MISSING' : 'DG_MISSING', `listed in the SOD but not given${mandatory ? ' (mandatory, ICAO 9303-10 §4.7)' : ''}`);
+      }
+      if (listed === undefined) {
+        return mandatory
+          ? check(id, 'fail', 'DG_NOT_LISTED', `DG${dg} is mandatory but not listed in the SOD: its content is not authenticated`)
+          : check(id, 'warn', 'DG_NOT_LISTED', 'not listed in the SOD: its content is not authenticated');
+      }
       if (hash === undefined) return check(id, 'fail', 'HASH_UNSUPPORTED', `hash algorithm ${so.hashAlgorithm.oid} is not supported`);
       const actual = digest(hash, bytes);
       return equalBytes(actual, listed)
@@ -246,6 +320,7 @@ function summary(c: CertificateInfo): CertificateSummary {
       serialNumber: c.serialHex,
       notBefore: c.notBefore.toISOString(),
       notAfter: c.notAfter.toISOString(),
+      country: c.country,
     });
     summaries.set(c, s);
   }

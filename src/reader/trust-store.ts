@@ -9,132 +9,20 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { decodeMasterList } from '../crypto/masterlist.js';
 import { decodeRevocationList, findRevokedDocument, type RevocationList, type RevokedDocument } from '../crypto/revocation-list.js';
-import { verifySignature, verifySignerInfo } from '../crypto/signature.js';
-import { ascii, equalBytes } from '../lds/bytes.js';
-import { decodeSignedData, type SignedData, type SignerInfo } from '../lds/cms.js';
-import { expectElement, type AlgorithmIdentifier } from '../lds/der.js';
-import { attempt, ParseError } from '../lds/errors.js';
-import { OID } from '../lds/oid.js';
-import { childrenOf, decodeTlv } from '../lds/tlv.js';
-import { parseCertificate, parseCrl, serialHex, type CertificateInfo, type CrlInfo } from './x509.js';
+import { verifySignerInfo } from '../crypto/signature.js';
+import { equalBytes } from '../lds/bytes.js';
+import { attempt } from '../lds/errors.js';
+import { findCmsSigner, isSignedBy, mayHaveIssued } from './signers.js';
+import { countryFault, readSigningTime, signerFault, signingTimeOf, unusableProblem, type ChainResult } from './signer-policy.js';
+import { decodePem, derObjects, pkiFileKind, sniffDer, type PkiFileKind } from './pki-files.js';
+import { parseCertificate, parseCrl, type CertificateInfo, type CrlInfo } from './x509.js';
 
 /** Real PKI files carry BER oddities (non-minimal lengths); signatures cover the bytes as read. */
 const MODE = 'lenient';
 
-// ---------------------------------------------------------------------------------------------
-// PEM and content sniffing
-
-export type PkiFileKind = 'certificate' | 'crl' | 'master-list' | 'revocation-list';
-
-/** The DER blocks of a PEM text (RFC 7468), with their labels. */
-export function decodePem(text: string): { label: string; der: Uint8Array }[] {
-  const out: { label: string; der: Uint8Array }[] = [];
-  for (const m of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)) {
-    out.push({ label: m[1]!, der: new Uint8Array(Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64')) });
-  }
-  return out;
-}
-
-/**
- * What a DER object is, from its shape: a ContentInfo starts with an OID; a CertificateList's
- * tbs holds a Time (thisUpdate) directly, a TBSCertificate keeps its Times inside Validity.
- */
-export function sniffDer(der: Uint8Array): PkiFileKind {
-  const outer = decodeTlv(der, MODE);
-  const first = childrenOf(expectElement(outer, 0x30, 'PKI object'), MODE)[0];
-  if (first?.tag === 0x06) return cmsKind(der);
-  if (first?.tag !== 0x30) {
-    throw new ParseError('PKI_UNKNOWN_OBJECT', 'not a certificate, CRL or CMS object', { tag: first?.tag, offset: outer.offset });
-  }
-  return childrenOf(first, MODE).some((t) => t.tag === 0x17 || t.tag === 0x18) ? 'crl' : 'certificate';
-}
-
-/** A ContentInfo is a revocation list by its eContentType; anything else is taken for a master list. */
-function cmsKind(der: Uint8Array): PkiFileKind {
-  const sd = attempt(() => decodeSignedData(der, MODE));
-  return sd.ok && sd.value.contentType === OID.cancuocRevocationList ? 'revocation-list' : 'master-list';
-}
-
-function isPem(bytes: Uint8Array): boolean {
-  return String.fromCharCode(...bytes.subarray(0, 200)).includes('-----BEGIN ');
-}
-
-function pemText(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
-
-/** The DER objects in a file: every PEM block, or the file itself. */
-function derObjects(input: Uint8Array | string): Uint8Array[] {
-  const bytes = typeof input === 'string' ? ascii(input) : input;
-  if (!isPem(bytes)) return [bytes];
-  const blocks = decodePem(pemText(bytes));
-  if (blocks.length === 0) throw new ParseError('PEM_INVALID', 'PEM text without a complete block', { offset: 0 });
-  return blocks.map((b) => b.der);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Issuer matching and CMS signers
-
-/** Whether `issuer` may have issued `child`: DER-equal names, and equal key identifiers where both exist. */
-export function mayHaveIssued(issuer: CertificateInfo, child: { issuer: Uint8Array; authorityKeyId: Uint8Array | undefined }): boolean {
-  if (!equalBytes(issuer.subject, child.issuer)) return false;
-  if (child.authorityKeyId !== undefined && issuer.subjectKeyId !== undefined) {
-    return equalBytes(child.authorityKeyId, issuer.subjectKeyId);
-  }
-  return true;
-}
-
-/** RFC 5652 §5.3 SignerIdentifier against a certificate (serials compared without leading zeros). */
-export function identifiesSigner(signerInfo: SignerInfo, cert: CertificateInfo): boolean {
-  const sid = signerInfo.sid;
-  if (sid.kind === 'subjectKeyIdentifier') return cert.subjectKeyId !== undefined && equalBytes(cert.subjectKeyId, sid.keyIdentifier);
-  return equalBytes(sid.issuer, cert.issuer) && serialHex(sid.serialNumber) === cert.serialHex;
-}
-
-export interface CmsSigner {
-  readonly signerInfo: SignerInfo;
-  /** The certificate the SignerInfo names, or undefined when SignedData does not carry it. */
-  readonly certificate: CertificateInfo | undefined;
-  /** Why no certificate was found (none matching, or the matching one does not parse). */
-  readonly problem: string | undefined;
-}
-
-/** The first SignerInfo and the certificate it names among SignedData.certificates. */
-export function findCmsSigner(signedData: SignedData): CmsSigner | undefined {
-  const signerInfo = signedData.signerInfos[0];
-  if (signerInfo === undefined) return undefined;
-  const parsed = signedData.certificates.map((der) => attempt(() => parseCertificate(der)));
-  for (const p of parsed) {
-    if (p.ok && identifiesSigner(signerInfo, p.value)) return Object.freeze({ signerInfo, certificate: p.value, problem: undefined });
-  }
-  const broken = parsed.find((p) => !p.ok);
-  const problem =
-    signedData.certificates.length === 0
-      ? 'SignedData carries no certificate'
-      : broken !== undefined && !broken.ok
-        ? `no certificate matches the signer; one does not parse: ${broken.error.message}`
-        : 'no certificate in SignedData matches the SignerInfo sid';
-  return Object.freeze({ signerInfo, certificate: undefined, problem });
-}
-
-/**
- * Whether `issuer` signed `cert` (signature over tbsCertificate as read). The answer is
- * remembered per issuer for frozen objects, which is what the parsers here return:
- * parseCertificate hands out one per DER, with its own copy of the bytes, so the chain of a
- * Document Signer shared by many cards is verified once.
- */
-export function isSignedBy(cert: { tbs: Uint8Array; signatureAlgorithm: AlgorithmIdentifier; signature: Uint8Array }, issuer: CertificateInfo): boolean {
-  const frozen = Object.isFrozen(cert);
-  let known = signedByCache.get(issuer);
-  if (known === undefined) signedByCache.set(issuer, (known = new WeakMap()));
-  const cached = frozen ? known.get(cert) : undefined;
-  if (cached !== undefined) return cached;
-  const result = verifySignature({ spki: issuer.spki, algorithm: cert.signatureAlgorithm, data: cert.tbs, signature: cert.signature }) === true;
-  if (frozen) known.set(cert, result);
-  return result;
-}
-
-const signedByCache = new WeakMap<CertificateInfo, WeakMap<object, boolean>>();
+export { readSigningTime };
+export { findCmsSigner, identifiesSigner, isSignedBy, mayHaveIssued, type CmsSigner } from './signers.js';
+export { decodePem, pkiFileKind, sniffDer, type PkiFileKind };
 
 // ---------------------------------------------------------------------------------------------
 // The store
@@ -146,6 +34,8 @@ export interface MasterListReport {
   readonly signerTrusted: boolean;
   readonly signer: string | undefined;
   readonly loaded: boolean;
+  /** OK when loaded; else why not (ML_SIGNATURE_INVALID, ML_SIGNER_NOT_TRUSTED, ML_SIGNER_WRONG_ROLE, …). */
+  readonly code: string;
   readonly reason: string;
   /** Certificates added to the store (0 when not loaded). */
   readonly added: number;
@@ -155,13 +45,17 @@ export interface MasterListReport {
 
 export interface CrlReport {
   readonly accepted: boolean;
+  /** OK when accepted; else CRL_ISSUER_NOT_TRUSTED, CRL_SIGNATURE_INVALID, CRL_ALGORITHM_MISMATCH, … */
+  readonly code: string;
   readonly reason: string;
   readonly crl: CrlInfo;
 }
 
 export interface RevocationListReport {
-  /** Signature valid and signer issued by a trusted CSCA: the list is consulted. */
+  /** Signature valid and signer a Document Signer of the list's State under a trusted CSCA: the list is consulted. */
   readonly accepted: boolean;
+  /** OK when accepted; else RL_SIGNATURE_INVALID, RL_SIGNER_NOT_TRUSTED, RL_SIGNER_WRONG_ROLE, RL_SIGNER_WRONG_COUNTRY, … */
+  readonly code: string;
   /** `at` lies between thisUpdate and nextUpdate. */
   readonly current: boolean;
   readonly reason: string;
@@ -174,13 +68,22 @@ export interface LoadedFile {
   readonly kind: PkiFileKind | 'unknown';
   readonly ok: boolean;
   readonly detail: string;
+  /** Why a master list, CRL or revocation list was refused (its report's code). */
+  readonly code?: string;
+}
+
+/** A CRL refused by addCrl although it parsed: kept so that the crl check can say why no CRL applies. */
+export interface RejectedCrl {
+  readonly crl: CrlInfo;
+  readonly code: string;
+  readonly reason: string;
 }
 
 const PKI_EXTENSIONS: ReadonlySet<string> = new Set(['.pem', '.crt', '.cer', '.der', '.crl', '.ml', '.rl', '.bin', '.p7b', '.p7m', '.p7c']);
 
-/** ICAO 9303-12 §7.1.1: a CSCA is a CA certificate allowed to sign certificates. */
+/** ICAO 9303-12 §7.1.1: a CSCA is a CA certificate allowed to sign certificates; RFC 5280 §4.2: usable. */
 function isAnchor(cert: CertificateInfo): boolean {
-  return cert.isCa !== false && (cert.keyUsage === undefined || cert.keyUsage.includes('keyCertSign'));
+  return cert.isCa !== false && (cert.keyUsage === undefined || cert.keyUsage.includes('keyCertSign')) && unusableProblem(cert) === undefined;
 }
 
 /**
@@ -191,7 +94,8 @@ export class TrustStore {
   readonly #cscas: CertificateInfo[] = [];
   readonly #signers: CertificateInfo[] = [];
   readonly #crls: { crl: CrlInfo; csca: CertificateInfo }[] = [];
-  readonly #revocationLists: RevocationList[] = [];
+  readonly #rejectedCrls: RejectedCrl[] = [];
+  readonly #revocationLists: { list: RevocationList; country: string }[] = [];
 
   get cscas(): readonly CertificateInfo[] {
     return Object.freeze([...this.#cscas]);
@@ -239,43 +143,87 @@ export class TrustStore {
     return Object.freeze(this.#crls.filter((c) => c.csca === csca || equalBytes(c.csca.der, csca.der)).map((c) => c.crl));
   }
 
-  /** Adds a CRL (DER or PEM) if a trusted CSCA signed it (ICAO 9303-12 §7). */
+  /** The CRLs of `csca`'s name that parsed but were refused (bad signature, critical extension, …). */
+  rejectedCrlsOf(csca: CertificateInfo): readonly RejectedCrl[] {
+    return Object.freeze(this.#rejectedCrls.filter((r) => mayHaveIssued(csca, r.crl)));
+  }
+
+  /**
+   * Adds a CRL (DER or PEM) if a trusted CSCA signed it (ICAO 9303-12 §7) with matching inner and
+   * outer signature algorithms (RFC 5280 §5.1.1.2) and no critical extension left unprocessed
+   * (RFC 5280 §5.2, §5.3). Currency (thisUpdate, nextUpdate) is judged when a DS is checked.
+   */
   addCrl(input: Uint8Array | string): CrlReport {
     const [der] = derObjects(input);
     const crl = parseCrl(der!);
-    const report = (accepted: boolean, reason: string): CrlReport => Object.freeze({ accepted, reason, crl });
+    const report = (code: string, reason: string): CrlReport => {
+      if (code !== 'OK' && !this.#rejectedCrls.some((r) => equalBytes(r.crl.der, crl.der))) this.#rejectedCrls.push(Object.freeze({ crl, code, reason }));
+      return Object.freeze({ accepted: code === 'OK', code, reason, crl });
+    };
     const candidates = this.issuersOf(crl);
-    if (candidates.length === 0) return report(false, 'issuer not trusted');
+    if (candidates.length === 0) return Object.freeze({ accepted: false, code: 'CRL_ISSUER_NOT_TRUSTED', reason: 'issuer not trusted', crl });
+    if (!crl.algorithmsMatch) return report('CRL_ALGORITHM_MISMATCH', 'signatureAlgorithm differs from tbsCertList.signature (RFC 5280 §5.1.1.2)');
     const csca = candidates.find((c) => isSignedBy(crl, c));
-    if (csca === undefined) return report(false, 'CRL signature does not verify with its CSCA');
-    if (csca.keyUsage !== undefined && !csca.keyUsage.includes('cRLSign')) return report(false, 'CSCA key usage lacks cRLSign');
+    if (csca === undefined) return report('CRL_SIGNATURE_INVALID', 'CRL signature does not verify with its CSCA');
+    if (crl.unknownCriticalExtensions.length > 0) {
+      return report('CRL_UNKNOWN_CRITICAL_EXTENSION', `unrecognised critical extension(s) ${crl.unknownCriticalExtensions.join(', ')} (RFC 5280 §5.2)`);
+    }
+    if (csca.keyUsage !== undefined && !csca.keyUsage.includes('cRLSign')) return report('CRL_SIGNER_KEY_USAGE', 'CSCA key usage lacks cRLSign');
     if (!this.#crls.some((c) => equalBytes(c.crl.der, crl.der))) this.#crls.push({ crl, csca });
-    return report(true, `signed by ${csca.subjectText}`);
+    return report('OK', `signed by ${csca.subjectText}`);
+  }
+
+  /** The accepted CRL entry revoking `cert` under `csca`, if any. */
+  revokedEntry(cert: CertificateInfo, csca: CertificateInfo): { readonly serialHex: string; readonly revocationDate: Date } | undefined {
+    for (const crl of this.crlsOf(csca)) {
+      const entry = crl.revoked.find((r) => r.serialHex === cert.serialHex);
+      if (entry !== undefined) return entry;
+    }
+    return undefined;
+  }
+
+  /**
+   * The trusted CSCA that issued and signed `cert` and was valid at `at`, or why none: the
+   * common part of every signer check (DS, seal, master list, revocation list).
+   */
+  chainOf(cert: CertificateInfo, at: Date): ChainResult {
+    const signedBy = this.issuersOf(cert).filter((c) => isSignedBy(cert, c));
+    if (signedBy.length === 0) return { code: 'NOT_TRUSTED', reason: `${cert.subjectText} does not chain to a trusted CSCA` };
+    const csca = signedBy.find((c) => c.notBefore <= at && at <= c.notAfter);
+    if (csca === undefined) return { code: 'CSCA_EXPIRED', reason: `the CSCA ${cert.issuerText} is not valid at ${at.toISOString()}` };
+    const revoked = this.revokedEntry(cert, csca);
+    if (revoked !== undefined) return { code: 'REVOKED', reason: `${cert.subjectText} (serial ${cert.serialHex}) revoked on ${revoked.revocationDate.toISOString()}` };
+    return { csca };
   }
 
   /**
    * Adds the CSCAs of a master list (ICAO 9303-12 §9: SignedData, eContentType
    * id-icao-cscaMasterList, CscaMasterList ::= SEQUENCE { version, certList SET OF Certificate }).
-   * Loaded only when its signature verifies and its signer chains to a CSCA already trusted,
-   * unless `acceptUnverified` is set.
+   * Loaded only when its signature verifies and its signer is a master list signer
+   * (signer-policy.ts: extKeyUsage 2.23.136.1.1.3, within its private key usage period at
+   * signingTime) issued by a CSCA already trusted, valid at `at` and not on a CRL of that CSCA
+   * loaded before, unless `acceptUnverified` is set.
    */
-  addMasterList(input: Uint8Array, options: { acceptUnverified?: boolean } = {}): MasterListReport {
+  addMasterList(input: Uint8Array, options: { acceptUnverified?: boolean; at?: Date } = {}): MasterListReport {
     const [der] = derObjects(input);
     const ml = decodeMasterList(der!, MODE);
     const sd = ml.signedData;
     const parsed = ml.certificates.map((c) => attempt(() => parseCertificate(c)));
+    const at = options.at ?? new Date();
 
     const signer = findCmsSigner(sd);
     const check = signer?.certificate === undefined ? undefined : verifySignerInfo(sd, signer.signerInfo, signer.certificate.spki);
     const signatureValid = check !== undefined && check.signature === true && (check.attributes?.ok ?? true);
     const signerCert = signer?.certificate;
-    const signerTrusted = signerCert !== undefined && this.issuersOf(signerCert).some((c) => isSignedBy(signerCert, c));
-    const reason = !signatureValid
-      ? (signer?.problem ?? (check?.attributes?.ok === false ? check.attributes.reason : 'master list signature does not verify'))
-      : signerTrusted
-        ? 'signature valid, signer issued by a trusted CSCA'
-        : 'signature valid, but the signer does not chain to a trusted CSCA';
-    const loaded = (signatureValid && signerTrusted) || options.acceptUnverified === true;
+    const chain = signerCert === undefined ? undefined : this.chainOf(signerCert, at);
+    const signerTrusted = chain !== undefined && 'csca' in chain;
+    const [code, reason] = !signatureValid
+      ? ['ML_SIGNATURE_INVALID', signer?.problem ?? (check?.attributes?.ok === false ? check.attributes.reason : 'master list signature does not verify')]
+      : signerFault('ML_SIGNER', signerCert!, chain!, 'master-list-signer', signingTimeOf(signer!.signerInfo), at) ?? [
+          'OK',
+          'signature valid, signer a master list signer issued by a trusted CSCA',
+        ];
+    const loaded = code === 'OK' || options.acceptUnverified === true;
     let added = 0;
     if (loaded) for (const p of parsed) if (p.ok && this.#addCsca(p.value)) added++;
     const skipped = parsed.flatMap((p, index) => (p.ok ? [] : [Object.freeze({ index, reason: p.error.message })]));
@@ -284,6 +232,7 @@ export class TrustStore {
       signerTrusted,
       signer: signerCert?.subjectText,
       loaded,
+      code,
       reason,
       added,
       skipped: Object.freeze(skipped),
@@ -292,9 +241,10 @@ export class TrustStore {
 
   /**
    * Adds a cancuoc document revocation list (docs/revocation-list.md) when its CMS signature
-   * verifies and its signer was issued, and signed, by a trusted CSCA with a key meant for
-   * digital signatures. A list past nextUpdate is still consulted (a revocation stays true) but
-   * reported as not current.
+   * verifies and its signer is a Document Signer (signer-policy.ts) of the State the list names,
+   * issued by a trusted CSCA of that State, valid and not revoked at the list's thisUpdate: a
+   * foreign Document Signer cannot revoke another State's cards. A list past nextUpdate is still
+   * consulted (a revocation stays true) but reported as not current.
    */
   addRevocationList(input: Uint8Array, options: { at?: Date } = {}): RevocationListReport {
     const [der] = derObjects(input);
@@ -304,32 +254,40 @@ export class TrustStore {
     const cert = signer?.certificate;
     const check = cert === undefined ? undefined : verifySignerInfo(list.signedData, signer!.signerInfo, cert.spki);
     const signatureValid = check !== undefined && check.signature === true && check.attributes?.ok === true;
-    const chained = cert !== undefined && this.issuersOf(cert).some((c) => isSignedBy(cert, c));
-    const usageOk = cert?.keyUsage === undefined || cert.keyUsage.includes('digitalSignature');
     const current = list.thisUpdate <= at && at < list.nextUpdate;
-    const reason = !signatureValid
-      ? (signer?.problem ?? (check?.attributes?.ok === false ? check.attributes.reason : 'revocation list signature does not verify'))
-      : !chained
-        ? 'signature valid, but the signer does not chain to a trusted CSCA'
-        : !usageOk
-          ? 'signer key usage lacks digitalSignature'
-          : `signed by ${cert!.subjectText}, ${list.documents.length} document(s)${current ? '' : ', not current (outside thisUpdate..nextUpdate)'}`;
-    const accepted = signatureValid && chained && usageOk;
-    if (accepted && !this.#revocationLists.some((l) => equalBytes(l.signedData.raw, list.signedData.raw))) this.#revocationLists.push(list);
-    return Object.freeze({ accepted, current, reason, signer: cert?.subjectText, list });
+    const chain = cert === undefined ? undefined : this.chainOf(cert, list.thisUpdate);
+    const [code, reason] = !signatureValid
+      ? ['RL_SIGNATURE_INVALID', signer?.problem ?? (check?.attributes?.ok === false ? check.attributes.reason : 'revocation list signature does not verify')]
+      : (signerFault('RL_SIGNER', cert!, chain!, 'revocation-list-signer', list.thisUpdate, list.thisUpdate) ??
+        countryFault(cert!, chain!, list.issuer) ?? [
+          'OK',
+          `signed by ${cert!.subjectText}, ${list.documents.length} document(s) of ${list.issuer}${current ? '' : ', not current (outside thisUpdate..nextUpdate)'}`,
+        ]);
+    const accepted = code === 'OK';
+    if (accepted && !this.#revocationLists.some((l) => equalBytes(l.list.signedData.raw, list.signedData.raw))) {
+      this.#revocationLists.push({ list, country: list.issuer });
+    }
+    return Object.freeze({ accepted, code, current, reason, signer: cert?.subjectText, list });
   }
 
   get revocationLists(): readonly RevocationList[] {
-    return Object.freeze([...this.#revocationLists]);
+    return Object.freeze(this.#revocationLists.map((l) => l.list));
+  }
+
+  /** The accepted revocation lists of one State (ISO 3166-1 alpha-2, the C of its CSCA). */
+  revocationListsOf(country: string): readonly RevocationList[] {
+    return Object.freeze(this.#revocationLists.filter((l) => l.country === country.toUpperCase()).map((l) => l.list));
   }
 
   /**
    * The accepted-list entry revoking a document, by document number and, best, the SHA-256 of
    * its EF.SOD: an entry carrying a SOD hash then matches only that card, not a later card that
-   * reuses the document number (on the CCCD it is derived from the ID number).
+   * reuses the document number (on the CCCD it is derived from the ID number). With `country`,
+   * only the lists of that State count.
    */
-  revocationOf(query: { readonly documentNumber?: string; readonly sodHash?: Uint8Array }): RevokedDocument | undefined {
-    for (const list of this.#revocationLists) {
+  revocationOf(query: { readonly documentNumber?: string; readonly sodHash?: Uint8Array; readonly country?: string }): RevokedDocument | undefined {
+    const lists = query.country === undefined ? this.revocationLists : this.revocationListsOf(query.country);
+    for (const list of lists) {
       const found = findRevokedDocument(list.documents, query);
       if (found !== undefined) return found;
     }
@@ -343,65 +301,89 @@ export class TrustStore {
   }
 
   /** Adds one file's content by what it is: PEM label or DER shape. */
-  add(input: Uint8Array, options: { acceptUnverified?: boolean } = {}): LoadedFile {
+  add(input: Uint8Array, options: TrustLoadOptions = {}): LoadedFile {
     const kind = pkiFileKind(input);
     if (kind === 'certificate') {
       const total = derObjects(input).length;
       const n = this.addCertificates(input).length;
-      return loaded('', kind, n > 0, `${n} of ${total} certificate(s) added as CSCA${n < total ? ' (the others are not CA certificates, or were present: kept as signer certificates only)' : ''}`);
+      const note = n < total ? ' (the others are not usable CA certificates, or were present: kept as signer certificates only)' : '';
+      return loaded('', kind, n > 0, `${n} of ${total} certificate(s) added as CSCA${note}`);
     }
     if (kind === 'crl') {
       const r = this.addCrl(input);
-      return loaded('', kind, r.accepted, r.reason);
+      return loaded('', kind, r.accepted, r.reason, r.code);
     }
     if (kind === 'revocation-list') {
-      const r = this.addRevocationList(input);
-      return loaded('', kind, r.accepted, r.reason);
+      const r = this.addRevocationList(input, options);
+      return loaded('', kind, r.accepted, r.reason, r.code);
     }
     const r = this.addMasterList(input, options);
-    return loaded('', kind, r.loaded, `${r.reason}; ${r.added} certificate(s) added`);
+    return loaded('', kind, r.loaded, `${r.reason}; ${r.added} certificate(s) added`, r.code);
   }
 
   /**
-   * Loads every PKI file of a directory (by extension, then by content): certificates first,
-   * then master lists, CRLs and revocation lists, so that each can be checked against what came before.
-   * A file that fails is reported, not thrown.
+   * Adds files in the order that lets each be checked against what came before: certificates,
+   * CRLs of those CSCAs (so a revoked master list signer is refused), master lists, CRLs of the
+   * CSCAs the master lists added, revocation lists. With `throwOnError` a file that does not
+   * parse throws (command-line files); else it is reported (directories).
    */
-  async loadDirectory(path: string, options: { acceptUnverified?: boolean } = {}): Promise<readonly LoadedFile[]> {
+  addInOrder(files: readonly { name: string; bytes: Uint8Array }[], options: TrustLoadOptions & { throwOnError?: boolean } = {}): readonly LoadedFile[] {
+    const kinds = files.map((f) => ({ ...f, kind: attempt(() => pkiFileKind(f.bytes)) }));
+    // one entry per file, in the order first tried; a CRL retried replaces its entry
+    const report: LoadedFile[] = [];
+    const index = new Map<(typeof kinds)[number], number>();
+    const put = (f: (typeof kinds)[number], entry: LoadedFile): void => {
+      const i = index.get(f);
+      if (i === undefined) index.set(f, report.push(Object.freeze(entry)) - 1);
+      else report[i] = Object.freeze(entry);
+    };
+    for (const f of kinds) {
+      if (f.kind.ok) continue;
+      if (options.throwOnError === true) throw f.kind.error;
+      put(f, loaded(f.name, 'unknown', false, f.kind.error.message, f.kind.error.code));
+    }
+    for (const order of LOAD_PASSES) {
+      for (const f of kinds) {
+        if (!f.kind.ok || f.kind.value !== order) continue;
+        // the second CRL pass retries only those whose CSCA was not yet trusted
+        const before = index.get(f);
+        if (before !== undefined && report[before]!.code !== 'CRL_ISSUER_NOT_TRUSTED') continue;
+        if (options.throwOnError === true) {
+          put(f, { ...this.add(f.bytes, options), file: f.name });
+          continue;
+        }
+        const r = attempt(() => this.add(f.bytes, options));
+        put(f, r.ok ? { ...r.value, file: f.name } : loaded(f.name, order, false, r.error.message, r.error.code));
+      }
+    }
+    return Object.freeze([...report]);
+  }
+
+  /**
+   * Loads every PKI file of a directory (by extension, then by content), in the order of
+   * addInOrder. A file that fails is reported, not thrown.
+   */
+  async loadDirectory(path: string, options: TrustLoadOptions = {}): Promise<readonly LoadedFile[]> {
     const names = (await readdir(path, { withFileTypes: true }))
       .filter((d) => d.isFile() && PKI_EXTENSIONS.has(extname(d.name).toLowerCase()))
       .map((d) => d.name)
       .sort();
     const files = await Promise.all(names.map(async (name) => ({ name, bytes: new Uint8Array(await readFile(join(path, name))) })));
-    const kinds = files.map((f) => ({ ...f, kind: attempt(() => pkiFileKind(f.bytes)) }));
-    const report: LoadedFile[] = [];
-    for (const f of kinds) if (!f.kind.ok) report.push(loaded(f.name, 'unknown', false, f.kind.error.message));
-    for (const order of KIND_ORDER) {
-      for (const f of kinds) {
-        if (!f.kind.ok || f.kind.value !== order) continue;
-        const r = attempt(() => this.add(f.bytes, options));
-        report.push(r.ok ? { ...r.value, file: f.name } : loaded(f.name, order, false, r.error.message));
-      }
-    }
-    return Object.freeze(report.map((r) => Object.freeze(r)));
+    return this.addInOrder(files, options);
   }
 }
 
-/** Load order: each kind is checked against the anchors loaded before it. */
-export const KIND_ORDER: readonly PkiFileKind[] = Object.freeze(['certificate', 'master-list', 'crl', 'revocation-list']);
-
-function loaded(file: string, kind: LoadedFile['kind'], ok: boolean, detail: string): LoadedFile {
-  return Object.freeze({ file, kind, ok, detail });
+export interface TrustLoadOptions {
+  /** Load master lists whose signature or signer does not verify (testing only). */
+  readonly acceptUnverified?: boolean;
+  /** Time the master-list signer must be valid at; defaults to now. */
+  readonly at?: Date;
 }
 
-/** What a PKI file holds, from its PEM label or DER shape. */
-export function pkiFileKind(input: Uint8Array): PkiFileKind {
-  if (isPem(input)) {
-    const label = decodePem(pemText(input))[0]?.label;
-    if (label === 'X509 CRL') return 'crl';
-    if (label === 'CMS' || label === 'PKCS7') return cmsKind(decodePem(pemText(input))[0]!.der);
-    if (label === 'CERTIFICATE' || label === 'TRUSTED CERTIFICATE') return 'certificate';
-    throw new ParseError('PEM_INVALID', `PEM label ${label ?? '(none)'} is not a certificate, CRL or CMS`, { offset: 0 });
-  }
-  return sniffDer(input);
+/** Load order: each kind is checked against the anchors loaded before it; CRLs twice (see addInOrder). */
+export const KIND_ORDER: readonly PkiFileKind[] = Object.freeze(['certificate', 'crl', 'master-list', 'revocation-list']);
+const LOAD_PASSES: readonly PkiFileKind[] = Object.freeze(['certificate', 'crl', 'master-list', 'crl', 'revocation-list']);
+
+function loaded(file: string, kind: LoadedFile['kind'], ok: boolean, detail: string, code?: string): LoadedFile {
+  return Object.freeze({ file, kind, ok, detail, ...(code !== undefined && { code }) });
 }

@@ -30,7 +30,8 @@ import { CardSession, openCard, type AccessKey, type OpenOptions } from './card-
 import { chooseChipAuth } from './chip-auth.js';
 import { consistencyChecks } from './consistency.js';
 import { dataGroupsOf } from './document-dir.js';
-import { passiveAuthentication, type CheckStatus, type PassiveAuthReport } from './passive-auth.js';
+import { chipAuthenticityCheck, chipWeaknessChecks } from './chip-checks.js';
+import { passiveAuthentication, type CheckStatus, type PassiveAuthReport, type VerifyPolicy } from './passive-auth.js';
 import { TransportError, type Transport } from './transport.js';
 import { TrustStore } from './trust-store.js';
 
@@ -107,6 +108,8 @@ export interface VerifyOptions {
   readonly trust: TrustStore;
   /** Time for every validity check; defaults to now. */
   readonly at?: Date;
+  /** CRL and weak-algorithm policy (docs/trust-policy.md); defaults to the lenient one. */
+  readonly policy?: VerifyPolicy;
 }
 
 export interface VerifyCardOptions extends VerifyOptions {
@@ -142,7 +145,8 @@ function checkOptions(options: VerifyOptions): Date {
  */
 export async function verifyCard(source: CardSession | Transport, options: VerifyCardOptions): Promise<VerificationReport> {
   const at = checkOptions(options);
-  if (source instanceof CardSession) return verifySession(source, options.trust, at);
+  const policy = options.policy ?? {};
+  if (source instanceof CardSession) return verifySession(source, options.trust, at, policy);
   if (source === null || typeof source !== 'object' || typeof source.transmit !== 'function') {
     throw new TypeError('"source" expected a CardSession or a Transport');
   }
@@ -157,7 +161,7 @@ export async function verifyCard(source: CardSession | Transport, options: Verif
     throw new CardAccessError(cause.code, `access control failed: ${cause.message}`, {}, { cause });
   }
   try {
-    return await verifySession(session, options.trust, at);
+    return await verifySession(session, options.trust, at, policy);
   } finally {
     await session.close().catch(() => undefined);
   }
@@ -175,7 +179,8 @@ export function verifyDump(files: ReadonlyMap<string, Uint8Array>, options: Veri
     outcomes,
     trust: options.trust,
     at,
-    pa: passiveAuthenticationOf(files, options.trust, at),
+    policy: options.policy ?? {},
+    pa: passiveAuthenticationOf(files, options.trust, at, options.policy ?? {}),
     accessControl: undefined,
     apdus: undefined,
     readCheck: dumpReadCheck(files),
@@ -186,9 +191,9 @@ export function verifyDump(files: ReadonlyMap<string, Uint8Array>, options: Veri
 // ---------------------------------------------------------------------------------------------
 // Reading the chip
 
-async function verifySession(session: CardSession, trust: TrustStore, at: Date): Promise<VerificationReport> {
+async function verifySession(session: CardSession, trust: TrustStore, at: Date, policy: VerifyPolicy): Promise<VerificationReport> {
   const { files, outcomes } = await readCardFiles(session);
-  const pa = passiveAuthenticationOf(files, trust, at);
+  const pa = passiveAuthenticationOf(files, trust, at, policy);
   const bound = boundDataGroups(pa);
   const listed = listedDataGroups(files);
   // AA before CA: a failed CA ends the secure-messaging session.
@@ -207,6 +212,7 @@ async function verifySession(session: CardSession, trust: TrustStore, at: Date):
     outcomes,
     trust,
     at,
+    policy,
     pa,
     accessControl: session.accessControl,
     apdus: session.traffic.apdus,
@@ -373,6 +379,7 @@ interface AssembleInput {
   readonly outcomes: readonly FileOutcome[];
   readonly trust: TrustStore;
   readonly at: Date;
+  readonly policy: VerifyPolicy;
   readonly accessControl: 'PACE' | 'BAC' | undefined;
   readonly apdus: number | undefined;
   readonly pa: PassiveAuthReport;
@@ -429,13 +436,16 @@ function bindingCheck(files: ReadonlyMap<string, Uint8Array>, bound: ReadonlySet
   return check('binding', 'pass', 'OK', `${shown.map((d) => `DG${d}`).join(', ')} authenticated by the SOD`);
 }
 
-/** The issuer's list of lost and revoked cards (docs/revocation-list.md), by document number and SOD hash. */
-function revocationCheck(trust: TrustStore, mrz: Mrz | undefined, sod: Uint8Array | undefined, at: Date): VerificationCheck {
+/**
+ * The issuer's list of lost and revoked cards (docs/revocation-list.md), by document number and
+ * SOD hash: only the lists of the State of the document's CSCA count (trust-store.ts).
+ */
+function revocationCheck(trust: TrustStore, mrz: Mrz | undefined, sod: Uint8Array | undefined, at: Date, country: string | undefined): VerificationCheck {
   const id = 'revocation';
-  const lists = trust.revocationLists;
-  if (lists.length === 0) return check(id, 'not-applicable', 'NO_REVOCATION_LIST', 'no revocation list of the issuer loaded');
+  const lists = country === undefined ? [] : trust.revocationListsOf(country);
+  if (lists.length === 0) return check(id, 'not-applicable', 'NO_REVOCATION_LIST', `no revocation list of the issuer${country === undefined ? '' : ` (${country})`} loaded`);
   const sodHash = sod === undefined ? undefined : digest('sha256', sod);
-  const entry = trust.revocationOf({ ...(mrz && { documentNumber: mrz.documentNumber }), ...(sodHash && { sodHash }) });
+  const entry = trust.revocationOf({ country, ...(mrz && { documentNumber: mrz.documentNumber }), ...(sodHash && { sodHash }) });
   if (entry !== undefined) {
     return check(id, 'fail', 'DOCUMENT_REVOKED', `the issuer lists this card as ${entry.reason} since ${entry.revocationDate.toISOString()}`);
   }
@@ -471,8 +481,8 @@ function mrzSummary(mrz: Mrz | undefined): MrzSummary | undefined {
 }
 
 /** ICAO 9303-11 §5.1 over what was read; a missing EF.SOD reads as an empty one, which fails sod.parse. */
-function passiveAuthenticationOf(files: ReadonlyMap<string, Uint8Array>, trust: TrustStore, at: Date): PassiveAuthReport {
-  return passiveAuthentication({ sod: files.get('SOD') ?? new Uint8Array(0), dataGroups: dataGroupsOf(files), trust, at });
+function passiveAuthenticationOf(files: ReadonlyMap<string, Uint8Array>, trust: TrustStore, at: Date, policy: VerifyPolicy): PassiveAuthReport {
+  return passiveAuthentication({ sod: files.get('SOD') ?? new Uint8Array(0), dataGroups: dataGroupsOf(files), trust, at, policy });
 }
 
 function assemble(input: AssembleInput): VerificationReport {
@@ -488,8 +498,10 @@ function assemble(input: AssembleInput): VerificationReport {
     parsed.check,
     bindingCheck(files, boundDataGroups(pa)),
     ...input.chipChecks,
+    chipAuthenticityCheck(input.source, input.chipChecks[0]!, input.chipChecks[1]!),
     ...consistencyChecks({ mrz: parsed.mrz, dg13: parsed.dg13, at }),
-    revocationCheck(trust, parsed.mrz, sod, at),
+    revocationCheck(trust, parsed.mrz, sod, at, pa.csca?.country),
+    ...chipWeaknessChecks(files, input.policy),
   ];
   return Object.freeze({
     verdict: verdictOf(checks),

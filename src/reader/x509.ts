@@ -66,6 +66,16 @@ export interface CertificateInfo {
   readonly keyUsage: readonly KeyUsage[] | undefined;
   /** basicConstraints cA; undefined when the extension is absent. */
   readonly isCa: boolean | undefined;
+  /** extKeyUsage purposes (RFC 5280 §4.2.1.12); undefined when absent. */
+  readonly extKeyUsage: readonly string[] | undefined;
+  /** privateKeyUsagePeriod (RFC 3280 §4.2.1.4, ICAO 9303-12 §7.1.1): when the key may sign. */
+  readonly privateKeyUsagePeriod: { readonly notBefore: Date | undefined; readonly notAfter: Date | undefined } | undefined;
+  /** documentTypeList of a Document Signer (ICAO 9303-12 §7.1.1.2); undefined when absent. */
+  readonly documentTypes: readonly string[] | undefined;
+  /** Critical extensions this verifier does not process: the certificate is unusable (RFC 5280 §4.2). */
+  readonly unknownCriticalExtensions: readonly string[];
+  /** countryName (C) of the subject, upper case; undefined when absent. */
+  readonly country: string | undefined;
 }
 
 /** Decodes a DER certificate; bad bytes give a ParseError. */
@@ -118,7 +128,8 @@ function parseCertificateUncached(der: Uint8Array): CertificateInfo {
   tbs.maybe(0x82); // subjectUniqueID
   const ext = tbs.maybe(0xa3);
   tbs.done();
-  const extensions = ext === undefined ? new Map<string, Tlv>() : readExtensions(ext);
+  const extensions = readExtensions(ext);
+  const get = (oid: string): Tlv | undefined => extensions.get(oid)?.value;
 
   return Object.freeze({
     der: outer.raw,
@@ -134,27 +145,97 @@ function parseCertificateUncached(der: Uint8Array): CertificateInfo {
     notBefore,
     notAfter,
     spki: spki.raw,
-    subjectKeyId: mapExt(extensions.get(OID.subjectKeyIdentifier), (t) => readOctetString(t, MODE, 'subjectKeyIdentifier')),
-    authorityKeyId: mapExt(extensions.get(OID.authorityKeyIdentifier), authorityKeyId),
-    keyUsage: mapExt(extensions.get(OID.keyUsage), keyUsage),
-    isCa: mapExt(extensions.get(OID.basicConstraints), basicConstraintsCa),
+    subjectKeyId: mapExt(get(OID.subjectKeyIdentifier), (t) => readOctetString(t, MODE, 'subjectKeyIdentifier')),
+    authorityKeyId: mapExt(get(OID.authorityKeyIdentifier), authorityKeyId),
+    keyUsage: mapExt(get(OID.keyUsage), keyUsage),
+    isCa: mapExt(get(OID.basicConstraints), basicConstraintsCa),
+    extKeyUsage: mapExt(get(OID.extKeyUsage), (t) => Object.freeze(childrenOf(expectElement(t, 0x30, 'ExtKeyUsageSyntax'), MODE).map((c) => readOid(c, 'KeyPurposeId')))),
+    privateKeyUsagePeriod: mapExt(get(OID.privateKeyUsagePeriod), privateKeyUsagePeriod),
+    documentTypes: mapExt(get(OID.documentTypeList), documentTypeList),
+    unknownCriticalExtensions: unknownCritical(extensions, CERTIFICATE_EXTENSIONS),
+    country: nameAttribute(subject, OID.countryName)?.toUpperCase(),
   });
 }
 
-/** Extensions ::= SEQUENCE OF Extension { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } */
-function readExtensions(wrapper: Tlv): Map<string, Tlv> {
-  const out = new Map<string, Tlv>();
-  const inner = fields(wrapper, MODE, 'extensions');
-  for (const e of elementsOf(inner.take(0x30, 'Extensions'), 0x30, MODE, 'Extensions')) {
+interface Extension {
+  readonly critical: boolean;
+  readonly value: Tlv;
+}
+
+/** The certificate extensions this verifier processes; any other one marked critical makes the certificate unusable. */
+const CERTIFICATE_EXTENSIONS: ReadonlySet<string> = new Set([
+  OID.subjectKeyIdentifier,
+  OID.authorityKeyIdentifier,
+  OID.keyUsage,
+  OID.basicConstraints,
+  OID.extKeyUsage,
+  OID.privateKeyUsagePeriod,
+  OID.documentTypeList,
+]);
+/** CRL extensions processed (RFC 5280 §5.2): authorityKeyIdentifier; cRLNumber is only informative. */
+const CRL_EXTENSIONS: ReadonlySet<string> = new Set([OID.authorityKeyIdentifier, OID.crlNumber]);
+/** CRL entry extensions processed (RFC 5280 §5.3): reasonCode and invalidityDate are informative. */
+const CRL_ENTRY_EXTENSIONS: ReadonlySet<string> = new Set([OID.crlReason, OID.invalidityDate]);
+
+function unknownCritical(extensions: ReadonlyMap<string, Extension>, known: ReadonlySet<string>): readonly string[] {
+  return Object.freeze([...extensions].filter(([id, e]) => e.critical && !known.has(id)).map(([id]) => id));
+}
+
+/**
+ * Extensions ::= SEQUENCE OF Extension { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }.
+ * RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular extension".
+ */
+function readExtensions(wrapper: Tlv | undefined, explicit = true): Map<string, Extension> {
+  const out = new Map<string, Extension>();
+  if (wrapper === undefined) return out;
+  const inner = explicit ? fields(wrapper, MODE, 'extensions') : undefined;
+  const list = inner === undefined ? wrapper : inner.take(0x30, 'Extensions');
+  for (const e of elementsOf(list, 0x30, MODE, 'Extensions')) {
     const f = fields(e, MODE, 'Extension');
-    const id = readOid(f.take(0x06, 'extnID'), 'Extension.extnID');
-    f.maybe(0x01);
+    const idTlv = f.take(0x06, 'extnID');
+    const id = readOid(idTlv, 'Extension.extnID');
+    const flag = f.maybe(0x01);
     const value = f.take(0x04, 'extnValue');
     f.done();
-    out.set(id, decodeTlv(value.value, MODE, value.valueOffset));
+    if (out.has(id)) {
+      throw new ParseError('X509_DUPLICATE_EXTENSION', `extension ${id} appears twice (RFC 5280 §4.2)`, { tag: idTlv.tag, offset: idTlv.offset, field: 'Extension.extnID' });
+    }
+    const critical = flag !== undefined && flag.value.length === 1 && flag.value[0] !== 0;
+    out.set(id, { critical, value: decodeTlv(value.value, MODE, value.valueOffset) });
   }
-  inner.done();
+  inner?.done();
   return out;
+}
+
+/** PrivateKeyUsagePeriod ::= SEQUENCE { notBefore [0] GeneralizedTime OPTIONAL, notAfter [1] GeneralizedTime OPTIONAL } */
+function privateKeyUsagePeriod(t: Tlv): { readonly notBefore: Date | undefined; readonly notAfter: Date | undefined } {
+  const f = fields(expectElement(t, 0x30, 'PrivateKeyUsagePeriod'), MODE, 'PrivateKeyUsagePeriod');
+  // [0] and [1] IMPLICIT GeneralizedTime
+  const time = (x: Tlv | undefined, what: string) => (x === undefined ? undefined : readTime(x, what, 0x18));
+  const notBefore = time(f.maybe(0x80), 'PrivateKeyUsagePeriod.notBefore');
+  const notAfter = time(f.maybe(0x81), 'PrivateKeyUsagePeriod.notAfter');
+  f.done();
+  return Object.freeze({ notBefore, notAfter });
+}
+
+/** DocumentTypeListSyntax ::= SEQUENCE { version INTEGER, docTypeList SET OF PrintableString } (ICAO 9303-12 §7.1.1.2) */
+function documentTypeList(t: Tlv): readonly string[] {
+  const f = fields(expectElement(t, 0x30, 'DocumentTypeListSyntax'), MODE, 'DocumentTypeListSyntax');
+  readSmallInt(f.take(0x02, 'version'), MODE, 'DocumentTypeListSyntax.version');
+  const list = childrenOf(f.take(0x31, 'docTypeList'), MODE).map((c) => String.fromCharCode(...expectElement(c, 0x13, 'DocumentType').value));
+  f.done();
+  return Object.freeze(list);
+}
+
+/** The first value of an attribute type in a Name, as text. */
+function nameAttribute(name: Tlv, type: string): string | undefined {
+  for (const rdn of childrenOf(name, MODE)) {
+    for (const atv of childrenOf(rdn, MODE)) {
+      const [t, v] = childrenOf(atv, MODE);
+      if (t?.tag === 0x06 && v !== undefined && readOid(t, 'AttributeTypeAndValue.type') === type) return stringValue(v);
+    }
+  }
+  return undefined;
 }
 
 function mapExt<T>(t: Tlv | undefined, fn: (t: Tlv) => T): T | undefined {
@@ -193,19 +274,19 @@ export function serialHex(value: Uint8Array): string {
 }
 
 /** UTCTime (YYMMDDHHMM[SS]Z, RFC 5280 §4.1.2.5.1: YY < 50 is 20YY) or GeneralizedTime (YYYYMMDDHHMMSS[.f]Z). */
-export function readTime(t: Tlv, what: string): Date {
+export function readTime(t: Tlv, what: string, tag = t.tag): Date {
   const text = String.fromCharCode(...t.value);
   const m =
-    t.tag === 0x17
+    tag === 0x17
       ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$/.exec(text)
-      : t.tag === 0x18
+      : tag === 0x18
         ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.\d+)?Z$/.exec(text)
         : null;
   if (m === null) {
     throw new ParseError('X509_BAD_TIME', `${what}: not a UTC UTCTime or GeneralizedTime`, { tag: t.tag, offset: t.offset, field: what });
   }
   const n = m.slice(1).map((x) => Number(x ?? '0'));
-  const year = t.tag === 0x17 ? (n[0]! < 50 ? 2000 : 1900) + n[0]! : n[0]!;
+  const year = tag === 0x17 ? (n[0]! < 50 ? 2000 : 1900) + n[0]! : n[0]!;
   const date = new Date(Date.UTC(year, n[1]! - 1, n[2]!, n[3]!, n[4]!, n[5]!));
   if (date.getUTCMonth() !== n[1]! - 1 || date.getUTCDate() !== n[2]! || n[3]! > 23 || n[4]! > 59 || n[5]! > 59) {
     throw new ParseError('X509_BAD_TIME', `${what}: no such date ${text}`, { tag: t.tag, offset: t.offset, field: what });
@@ -265,35 +346,42 @@ export interface CrlInfo {
   readonly nextUpdate: Date | undefined;
   readonly authorityKeyId: Uint8Array | undefined;
   readonly revoked: readonly RevokedEntry[];
+  /** tbsCertList.signature equals signatureAlgorithm (RFC 5280 §5.1.1.2). */
+  readonly algorithmsMatch: boolean;
+  /** Critical CRL or CRL entry extensions not processed: the CRL must not be used (RFC 5280 §5.2, §5.3). */
+  readonly unknownCriticalExtensions: readonly string[];
 }
 
 export function parseCrl(der: Uint8Array): CrlInfo {
   const outer = decodeTlv(der, MODE);
   const list = fields(expectElement(outer, 0x30, 'CertificateList'), MODE, 'CertificateList');
   const tbsTlv = list.take(0x30, 'tbsCertList');
-  const signatureAlgorithm = decodeAlgorithmIdentifier(list.take(0x30, 'signatureAlgorithm'), MODE, 'CertificateList.signatureAlgorithm');
+  const outerAlgorithm = list.take(0x30, 'signatureAlgorithm');
+  const signatureAlgorithm = decodeAlgorithmIdentifier(outerAlgorithm, MODE, 'CertificateList.signatureAlgorithm');
   const signature = bitString(list.take(0x03, 'signatureValue'), 'CertificateList.signatureValue');
   list.done();
 
   const tbs = fields(tbsTlv, MODE, 'TBSCertList');
   const version = tbs.maybe(0x02);
   if (version !== undefined) readSmallInt(version, MODE, 'TBSCertList.version');
-  tbs.take(0x30, 'signature');
+  const innerAlgorithm = tbs.take(0x30, 'signature');
   const issuer = tbs.take(0x30, 'issuer');
   const thisUpdate = readTime(tbs.any('thisUpdate'), 'TBSCertList.thisUpdate');
   const nu = tbs.maybe(0x17) ?? tbs.maybe(0x18);
   const entries = tbs.maybe(0x30);
   const ext = tbs.maybe(0xa0);
   tbs.done();
+  const unknown: string[] = [];
   const revoked = (entries === undefined ? [] : elementsOf(entries, 0x30, MODE, 'revokedCertificates')).map((e) => {
     const f = fields(e, MODE, 'revokedCertificate');
     const serial = f.take(0x02, 'userCertificate');
     const revocationDate = readTime(f.any('revocationDate'), 'revokedCertificate.revocationDate');
-    f.maybe(0x30);
+    unknown.push(...unknownCritical(readExtensions(f.maybe(0x30), false), CRL_ENTRY_EXTENSIONS));
     f.done();
     return Object.freeze({ serialHex: serialHex(serial.value), revocationDate });
   });
-  const extensions = ext === undefined ? new Map<string, Tlv>() : readExtensions(ext);
+  const extensions = readExtensions(ext);
+  unknown.push(...unknownCritical(extensions, CRL_EXTENSIONS));
   return Object.freeze({
     der: outer.raw,
     tbs: tbsTlv.raw,
@@ -303,7 +391,9 @@ export function parseCrl(der: Uint8Array): CrlInfo {
     issuerText: nameText(issuer),
     thisUpdate,
     nextUpdate: nu === undefined ? undefined : readTime(nu, 'TBSCertList.nextUpdate'),
-    authorityKeyId: mapExt(extensions.get(OID.authorityKeyIdentifier), authorityKeyId),
+    authorityKeyId: mapExt(extensions.get(OID.authorityKeyIdentifier)?.value, authorityKeyId),
     revoked: Object.freeze(revoked),
+    algorithmsMatch: equalBytes(innerAlgorithm.raw, outerAlgorithm.raw),
+    unknownCriticalExtensions: Object.freeze([...new Set(unknown)]),
   });
 }

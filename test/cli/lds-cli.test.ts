@@ -79,12 +79,14 @@ describe('cancuoc lds verify', () => {
 
   it('stable JSON with one entry per check', () => {
     const r = runCli(['lds', 'verify', set, '--trust', pki, '--json']);
-    const report = JSON.parse(r.stdout) as { verdict: string; checks: { id: string; status: string }[] };
+    const report = JSON.parse(r.stdout) as { verdict: string; checks: { id: string; status: string }[]; chipAuthenticity: { status: string; code: string } };
     expect(report.verdict).toBe('valid');
     expect(report.checks.map((c) => c.id)).toEqual([
-      'sod.parse', 'cms.signature', 'cms.signed-attributes', 'ds.certificate', 'ds.validity', 'chain', 'crl',
-      'dg.1.hash', 'dg.2.hash', 'dg.3.hash', 'dg.13.hash', 'dg.14.hash', 'dg.15.hash',
+      'sod.parse', 'cms.signature', 'cms.signed-attributes', 'ds.certificate', 'ds.validity', 'ds.role', 'chain', 'crl',
+      'dg.1.hash', 'dg.2.hash', 'dg.3.hash', 'dg.13.hash', 'dg.14.hash', 'dg.15.hash', 'algorithms',
     ]);
+    // files only: the report says plainly that the chip was not authenticated
+    expect(report.chipAuthenticity).toMatchObject({ status: 'not-checked', code: 'CHIP_NOT_AUTHENTICATED' });
   });
 
   it('INVALID (exit 1) when a data group byte changes', () => {
@@ -109,7 +111,7 @@ describe('cancuoc lds verify', () => {
     expect(r.status).toBe(2);
   });
 
-  it('BSI TR-03105 sample at its signing time: signature valid, DG15 unlisted, issuer not trusted (exit 2)', () => {
+  it('BSI TR-03105 sample at its signing time: signature valid, DG15 unlisted, issuer not trusted, DG2 missing (exit 1)', () => {
     const r = runCli(['lds', 'verify', join(SAMPLES, 'bsi-tr03105'), '--trust', join(pki, 'csca.pem'), '--json', '--at', '2014-06-01T00:00:00Z']);
     const report = JSON.parse(r.stdout) as { verdict: string; checks: { id: string; status: string; code: string; reason: string }[] };
     const byId = new Map(report.checks.map((c) => [c.id, c]));
@@ -118,8 +120,10 @@ describe('cancuoc lds verify', () => {
     expect(byId.get('dg.1.hash')!.status).toBe('pass');
     expect(byId.get('dg.14.hash')!.status).toBe('pass');
     expect(byId.get('dg.15.hash')!.reason).toMatch(/not listed/);
-    expect(report.verdict).toBe('untrusted');
-    expect(r.status).toBe(2);
+    // the sample leaves out DG2, which its SOD lists and ICAO 9303-10 §4.7 makes mandatory
+    expect(byId.get('dg.2.hash')).toMatchObject({ status: 'fail', code: 'DG_MANDATORY_MISSING' });
+    expect(report.verdict).toBe('invalid');
+    expect(r.status).toBe(1);
   });
 
   it('reads the Dutch 2006 sample under its file-id names (ef0101.bin, ef011D.bin)', () => {

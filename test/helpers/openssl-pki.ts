@@ -16,7 +16,7 @@ export interface IssuedCert {
   readonly pem: string;
 }
 
-export type KeySpec = 'p256' | 'p384' | 'bp256' | 'bp384' | 'rsa-pss-3072' | 'rsa2048';
+export type KeySpec = 'p256' | 'p384' | 'bp256' | 'bp384' | 'rsa-pss-3072' | 'rsa2048' | 'rsa1024';
 
 export function openssl(args: readonly string[], input?: Uint8Array): Buffer {
   return execFileSync('openssl', args, { input, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -24,8 +24,8 @@ export function openssl(args: readonly string[], input?: Uint8Array): Buffer {
 
 function genKey(path: string, spec: KeySpec): void {
   const curve = { p256: 'P-256', p384: 'P-384', bp256: 'brainpoolP256r1', bp384: 'brainpoolP384r1' } as const;
-  if (spec === 'rsa-pss-3072' || spec === 'rsa2048') {
-    const bits = spec === 'rsa2048' ? '2048' : '3072';
+  if (spec === 'rsa-pss-3072' || spec === 'rsa2048' || spec === 'rsa1024') {
+    const bits = spec === 'rsa2048' ? '2048' : spec === 'rsa1024' ? '1024' : '3072';
     openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${bits}`, '-out', path]);
   } else {
     openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${curve[spec]}`, '-out', path]);
@@ -71,6 +71,41 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = 2.23.136.1.1.3
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[ ext_seal ]
+keyUsage = critical, digitalSignature
+extendedKeyUsage = 2.23.136.1.1.14.2
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ ext_ds_unknown_critical ]
+keyUsage = critical, digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+1.2.3.4 = critical, DER:05:00
+[ ext_csca_unknown_critical ]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+1.2.3.4 = critical, DER:05:00
+# privateKeyUsagePeriod 2020-01-01 to 2021-01-01 (RFC 3280 §4.2.1.4; openssl has no name for it)
+[ ext_ds_key_period_past ]
+keyUsage = critical, digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+2.5.29.16 = DER:30:22:80:0f:32:30:32:30:30:31:30:31:30:30:30:30:30:30:5a:81:0f:32:30:32:31:30:31:30:31:30:30:30:30:30:30:5a
+[ ext_seal_key_period_past ]
+keyUsage = critical, digitalSignature
+extendedKeyUsage = 2.23.136.1.1.14.2
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+2.5.29.16 = DER:30:22:80:0f:32:30:32:30:30:31:30:31:30:30:30:30:30:30:5a:81:0f:32:30:32:31:30:31:30:31:30:30:30:30:30:30:5a
+# documentTypeList { version 0, { "P" } } (ICAO 9303-12 §7.1.1.2): passports only
+[ ext_ds_passports ]
+keyUsage = critical, digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+2.23.136.1.1.6.2 = DER:30:08:02:01:00:31:03:13:01:50
+[ crl_unknown_critical ]
+1.2.3.4 = critical, DER:05:00
 `;
 
 /** A CSCA with its `openssl ca` database, able to issue certificates and CRLs. */
@@ -96,7 +131,7 @@ export class OpensslCa {
   }
 
   /** Issues a certificate; dates as YYYYMMDDHHMMSSZ, default valid from yesterday for two years. */
-  issue(name: string, subject: string, options: { keySpec?: KeySpec; start?: string; end?: string; ext?: string } = {}): IssuedCert {
+  issue(name: string, subject: string, options: { keySpec?: KeySpec; start?: string; end?: string; ext?: string; md?: string } = {}): IssuedCert {
     const keyPath = join(this.dir, `${name}.key`);
     const csrPath = join(this.dir, `${name}.csr`);
     const certPath = join(this.dir, `${name}.pem`);
@@ -106,7 +141,7 @@ export class OpensslCa {
     const end = options.end ?? stamp(new Date(Date.now() + 2 * 365 * 86_400_000));
     openssl(['ca', '-batch', '-config', this.config, '-cert', this.cert.certPath, '-keyfile', this.cert.keyPath,
       '-in', csrPath, '-out', certPath, '-extensions', options.ext ?? 'ext_ds', '-startdate', start, '-enddate', end,
-      '-notext']);
+      '-notext', ...(options.md === undefined ? [] : ['-md', options.md])]);
     return load(certPath, keyPath);
   }
 
@@ -115,11 +150,14 @@ export class OpensslCa {
       '-revoke', cert.certPath, '-crl_reason', 'keyCompromise']);
   }
 
-  /** The CRL in DER. */
-  crl(): Uint8Array {
+  /** The CRL in DER; `exts` names a CRL extension section of the config, times as YYYYMMDDHHMMSSZ. */
+  crl(options: { exts?: string; lastUpdate?: string; nextUpdate?: string } = {}): Uint8Array {
     const pemPath = join(this.dir, 'crl.pem');
     openssl(['ca', '-batch', '-config', this.config, '-cert', this.cert.certPath, '-keyfile', this.cert.keyPath,
-      '-gencrl', '-out', pemPath]);
+      '-gencrl', '-out', pemPath,
+      ...(options.exts === undefined ? [] : ['-crlexts', options.exts]),
+      ...(options.lastUpdate === undefined ? [] : ['-crl_lastupdate', options.lastUpdate]),
+      ...(options.nextUpdate === undefined ? [] : ['-crl_nextupdate', options.nextUpdate])]);
     return new Uint8Array(openssl(['crl', '-in', pemPath, '-outform', 'DER']));
   }
 }

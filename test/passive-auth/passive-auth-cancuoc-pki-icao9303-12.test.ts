@@ -18,6 +18,7 @@ const from = new Date(Date.now() - day);
 const to = new Date(Date.now() + 365 * day);
 const dataGroups = new Map([
   [1, Uint8Array.of(0x61, 0x03, 0x5f, 0x1f, 0x00)],
+  [2, Uint8Array.of(0x75, 0x02, 0x7f, 0x61)],
   [13, Uint8Array.of(0x6d, 0x02, 0x30, 0x00)],
 ]);
 

@@ -14,6 +14,7 @@ import { type IssuedCert, OpensslCa, openssl, opensslCmsVerify, tempDir } from '
 
 const dataGroups = new Map<number, Uint8Array>([
   [1, new Uint8Array(readFileSync('test/vectors/samples/bsi2008/Datagroup1.bin'))],
+  [2, new Uint8Array(readFileSync('test/vectors/samples/bsi2008/Datagroup2.bin'))],
   [13, fromHex(readFileSync('test/vectors/dg13-synthetic.hex', 'utf8'))],
   [14, new Uint8Array(readFileSync('test/vectors/samples/bsi2008/Datagroup14.bin'))],
 ]);
@@ -65,11 +66,14 @@ describe('a SOD signed by a DS of the trusted CSCA', () => {
       ['cms.signed-attributes', 'pass'],
       ['ds.certificate', 'pass'],
       ['ds.validity', 'pass'],
+      ['ds.role', 'pass'],
       ['chain', 'pass'],
       ['crl', 'pass'],
       ['dg.1.hash', 'pass'],
+      ['dg.2.hash', 'pass'],
       ['dg.13.hash', 'pass'],
       ['dg.14.hash', 'pass'],
+      ['algorithms', 'pass'],
     ]);
     expect(r.verdict).toBe('valid');
     expect(r.csca?.subject).toBe('C=VN, O=Cancuoc Test, CN=CSCA VN');
@@ -88,10 +92,31 @@ describe('a SOD signed by a DS of the trusted CSCA', () => {
     expect(r.verdict).toBe('invalid');
   });
 
-  it('a DG listed but not read is not-applicable and does not spoil the verdict', async () => {
-    const r = passiveAuthentication({ sod: await sign(ds), dataGroups: new Map([[1, dataGroups.get(1)!]]), trust });
-    expect(byId(r, 'dg.14.hash')).toMatchObject({ status: 'not-applicable', code: 'DG_NOT_READ' });
+  it('a DG listed but not given fails (issue 15): the dump or chip hides part of the document', async () => {
+    const r = passiveAuthentication({ sod: await sign(ds), dataGroups: new Map([1, 2].map((dg) => [dg, dataGroups.get(dg)!])), trust });
+    expect(byId(r, 'dg.14.hash')).toMatchObject({ status: 'fail', code: 'DG_MISSING' });
+    expect(r.verdict).toBe('invalid');
+  });
+
+  it('DG3 listed but not given (it needs Terminal Authentication) is not-applicable and does not spoil the verdict', async () => {
+    const dg3 = new Uint8Array(readFileSync('test/vectors/samples/bsi2008/Datagroup3.bin'));
+    const signer = softwareSigner(createPrivateKey(readFileSync(ds.keyPath)), 'ecdsa-p256');
+    const sod = await signSod({ dataGroups: new Map([...dataGroups, [3, dg3]]), hash: 'sha256', signer, dsCertificate: ds.der });
+    const r = passiveAuthentication({ sod, dataGroups, trust });
+    expect(byId(r, 'dg.3.hash')).toMatchObject({ status: 'not-applicable', code: 'DG_NOT_READ' });
     expect(r.verdict).toBe('valid');
+  });
+
+  it('without DG1 (ICAO 9303-10 §4.7: mandatory) the SOD is never valid, listed or not', async () => {
+    const withoutDg1 = new Map([...dataGroups].filter(([dg]) => dg !== 1));
+    const listed = passiveAuthentication({ sod: await sign(ds), dataGroups: withoutDg1, trust });
+    expect(byId(listed, 'dg.1.hash')).toMatchObject({ status: 'fail', code: 'DG_MANDATORY_MISSING' });
+    expect(listed.verdict).toBe('invalid');
+    const signer = softwareSigner(createPrivateKey(readFileSync(ds.keyPath)), 'ecdsa-p256');
+    const unlisted = await signSod({ dataGroups: withoutDg1, hash: 'sha256', signer, dsCertificate: ds.der });
+    const r = passiveAuthentication({ sod: unlisted, dataGroups: withoutDg1, trust });
+    expect(byId(r, 'dg.1.hash')).toMatchObject({ status: 'fail', code: 'DG_MANDATORY_MISSING' });
+    expect(r.verdict).toBe('invalid');
   });
 });
 
@@ -153,18 +178,28 @@ describe('DS problems', () => {
     ).toThrow(/revoked/);
   });
 
-  it('without a CRL the check is not-applicable', async () => {
+  it('without a CRL the check warns NO_CRL; the require-CRL policy fails it', async () => {
     const store = new TrustStore();
     store.addCertificates(csca.cert.der);
-    const r = passiveAuthentication({ sod: await sign(revoked), dataGroups, trust: store });
-    expect(byId(r, 'crl')).toMatchObject({ status: 'not-applicable', code: 'NO_CRL' });
+    const sod = await sign(revoked);
+    const r = passiveAuthentication({ sod, dataGroups, trust: store });
+    expect(byId(r, 'crl')).toMatchObject({ status: 'warn', code: 'NO_CRL' });
+    expect(byId(r, 'crl').reason).toContain('NOT checked');
     expect(r.verdict).toBe('valid');
+    const required = passiveAuthentication({ sod, dataGroups, trust: store, policy: { requireCrl: true } });
+    expect(byId(required, 'crl')).toMatchObject({ status: 'fail', code: 'NO_CRL' });
+    expect(required.verdict).toBe('invalid');
   });
 
-  it('an outdated CRL gives a warning', async () => {
-    const r = passiveAuthentication({ sod: await sign(ds), dataGroups, trust, at: new Date(Date.now() + 60 * 86_400_000) });
-    expect(byId(r, 'crl')).toMatchObject({ status: 'warn', code: 'CRL_OUTDATED' });
-    expect(r.verdict).toBe('valid');
+  it('a CRL past nextUpdate fails CRL_OUTDATED; the stale-CRL policy accepts it with a warning', async () => {
+    const sod = await sign(ds);
+    const later = new Date(Date.now() + 60 * 86_400_000); // the openssl CRL is good for 30 days
+    const r = passiveAuthentication({ sod, dataGroups, trust, at: later });
+    expect(byId(r, 'crl')).toMatchObject({ status: 'fail', code: 'CRL_OUTDATED' });
+    expect(r.verdict).toBe('invalid');
+    const offline = passiveAuthentication({ sod, dataGroups, trust, at: later, policy: { acceptStaleCrl: true } });
+    expect(byId(offline, 'crl')).toMatchObject({ status: 'warn', code: 'CRL_OUTDATED' });
+    expect(offline.verdict).toBe('valid');
   });
 });
 

@@ -45,11 +45,13 @@ describe('loes2006 (JMRTD, Dutch test passport, RSA DS, SHA-256)', () => {
       'cms.signed-attributes': 'pass',
       'ds.certificate': 'pass',
       'ds.validity': 'pass',
+      'ds.role': 'pass',
       chain: 'fail',
       crl: 'not-applicable',
       'dg.1.hash': 'pass',
       'dg.2.hash': 'pass',
       'dg.15.hash': 'pass',
+      algorithms: 'pass',
     });
     expect(byId(r, 'chain').code).toBe('ISSUER_NOT_TRUSTED');
     expect(r.verdict).toBe('untrusted');
@@ -79,6 +81,12 @@ describe('bsi2008 (JMRTD, BSI test set, ECDSA brainpoolP224r1 explicit parameter
     for (const dg of [1, 2, 3, 14]) expect(s[`dg.${dg}.hash`]).toBe('pass');
     for (const dg of [4, 15]) expect(byId(r, `dg.${dg}.hash`)).toMatchObject({ status: 'warn', code: 'DG_NOT_LISTED' });
     expect(r.hashAlgorithm).toBe('1.3.14.3.2.26');
+    // SHA-1 everywhere and a 224-bit curve: weak-algorithm warnings, failures under the strict policy
+    expect(byId(r, 'algorithms.sod.hash')).toMatchObject({ status: 'warn', code: 'WEAK_HASH_SHA1' });
+    expect(byId(r, 'algorithms.ds.signature')).toMatchObject({ status: 'warn', code: 'WEAK_HASH_SHA1' });
+    const strict = passiveAuthentication({ sod: file('bsi2008/EF_SOD.bin'), dataGroups: BSI2008, trust: new TrustStore(), at: new Date('2008-06-01T00:00:00Z'), policy: { strict: true } });
+    expect(byId(strict, 'algorithms.sod.hash')).toMatchObject({ status: 'fail', code: 'WEAK_HASH_SHA1' });
+    expect(strict.verdict).toBe('invalid');
     expect(r.verdict).toBe('untrusted');
   });
 });
@@ -105,11 +113,12 @@ describe('bsi-tr03105 (BSI TR-03105-5 reference data, RSASSA-PSS, SHA-256)', () 
     expect(s['dg.1.hash']).toBe('pass');
     expect(s['dg.14.hash']).toBe('pass');
     expect(byId(r, 'dg.15.hash').code).toBe('DG_NOT_LISTED');
-    // listed (DG2, DG3, DG4) but not given
-    for (const dg of [2, 3, 4]) expect(byId(r, `dg.${dg}.hash`)).toMatchObject({ status: 'not-applicable', code: 'DG_NOT_READ' });
+    // listed but not given: DG2 is mandatory (ICAO 9303-10 §4.7), DG3 and DG4 need Terminal Authentication
+    expect(byId(r, 'dg.2.hash')).toMatchObject({ status: 'fail', code: 'DG_MANDATORY_MISSING' });
+    for (const dg of [3, 4]) expect(byId(r, `dg.${dg}.hash`)).toMatchObject({ status: 'not-applicable', code: 'DG_NOT_READ' });
     expect(byId(r, 'chain')).toMatchObject({ status: 'fail', code: 'ISSUER_NOT_TRUSTED' });
     expect(byId(r, 'chain').reason).toContain('issuer not trusted');
-    expect(r.verdict).toBe('untrusted');
+    expect(r.verdict).toBe('invalid');
   });
 
   it('its DG2, DG3, DG4 hashes are those of the bsi2008 files (vectors §6.3)', () => {
@@ -178,6 +187,8 @@ describe('etsi (ETSI TR 103 200 prototype data, RSASSA-PSS, SHA-256)', () => {
     expect(s['sod.parse']).toBe('pass');
     expect(s['cms.signature']).toBe('pass');
     for (const dg of [1, 14, 15]) expect(s[`dg.${dg}.hash`]).toBe('pass');
-    expect(r.verdict).toBe('untrusted');
+    // the sample carries no DG2, which ICAO 9303-10 §4.7 makes mandatory
+    expect(byId(r, 'dg.2.hash')).toMatchObject({ status: 'fail', code: 'DG_MANDATORY_MISSING' });
+    expect(r.verdict).toBe('invalid');
   });
 });

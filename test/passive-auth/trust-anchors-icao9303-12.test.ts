@@ -19,7 +19,7 @@ describe('trust anchors', () => {
     expect(store.cscas.map((c) => c.der)).toEqual([parseCertificate(pki.certificates.csca).der]);
     const ds = report.find((r) => r.file === 'ds.pem');
     expect(ds?.ok).toBe(false);
-    expect(ds?.detail).toMatch(/not CA certificates/);
+    expect(ds?.detail).toMatch(/not usable CA certificates/);
     expect(store.signerCertificates.map((c) => c.subjectText).sort()).toEqual(
       ['C=VN, O=cancuoc, CN=Document Signer VN', 'C=VN, O=cancuoc, CN=Master List Signer VN', 'C=VN, O=cancuoc, CN=Seal Signer VN'],
     );

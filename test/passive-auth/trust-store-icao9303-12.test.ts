@@ -131,7 +131,7 @@ describe('CRLs (ICAO 9303-12 §7)', () => {
 });
 
 describe('loading a directory (by extension and content)', () => {
-  it('loads certificates, then master lists, then CRLs; reports files it cannot use', async () => {
+  it('loads certificates, then CRLs, then master lists, then CRLs of the CSCAs they added; reports files it cannot use', async () => {
     const d = join(dir.path, 'trustdir');
     mkdirSync(d);
     writeFileSync(join(d, 'a-list.ml'), masterList);
@@ -145,9 +145,9 @@ describe('loading a directory (by extension and content)', () => {
     expect(report.map((r) => [r.file, r.kind, r.ok])).toEqual([
       ['e-junk.der', 'unknown', false],
       ['b-root.pem', 'certificate', true],
-      ['a-list.ml', 'master-list', true],
       ['c-crl.crl', 'crl', true],
       ['d-crl-as.bin', 'crl', true],
+      ['a-list.ml', 'master-list', true],
     ]);
     expect(store.cscas).toHaveLength(3);
     expect(store.crls).toHaveLength(2);

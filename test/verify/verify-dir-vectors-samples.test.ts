@@ -58,18 +58,21 @@ describe('cancuoc verify --dir on the published samples', () => {
     for (const dg of [4, 15]) expect(check(json, `dg.${dg}.hash`)).toMatchObject({ status: 'warn', code: 'DG_NOT_LISTED' });
   });
 
-  it('bsi-tr03105: DG1 and DG14 match, DG15 not listed, the chain says "issuer not trusted" → UNTRUSTED (2)', () => {
+  it('bsi-tr03105: DG1 and DG14 match, DG15 not listed, the chain says "issuer not trusted", DG2 listed but missing → INVALID (1)', () => {
     const { status, json } = verify('bsi-tr03105', '2014-06-01T00:00:00Z', ['--no-face']);
-    expect(status).toBe(2);
+    expect(status).toBe(1);
+    expect(check(json, 'dg.2.hash')).toMatchObject({ status: 'fail', code: 'DG_MANDATORY_MISSING' });
     expect(check(json, 'dg.1.hash')?.status).toBe('pass');
     expect(check(json, 'dg.14.hash')?.status).toBe('pass');
     expect(check(json, 'dg.15.hash')?.code).toBe('DG_NOT_LISTED');
     expect(check(json, 'chain')?.reason).toContain('issuer not trusted');
   });
 
-  it('etsi: DG14 and DG15 match; no DG1, so the MRZ checks do not apply → UNTRUSTED (2)', () => {
+  it('etsi: DG14 and DG15 match; no DG1 or DG2 (mandatory, ICAO 9303-10 §4.7) → INVALID (1)', () => {
     const { status, json } = verify('etsi', '2011-12-01T00:00:00Z');
-    expect(status).toBe(2);
+    expect(status).toBe(1);
+    expect(check(json, 'dg.1.hash')).toMatchObject({ status: 'fail', code: 'DG_MANDATORY_MISSING' });
+    expect(check(json, 'dg.2.hash')).toMatchObject({ status: 'fail', code: 'DG_MANDATORY_MISSING' });
     expect(check(json, 'dg.14.hash')?.status).toBe('pass');
     expect(check(json, 'dg.15.hash')?.status).toBe('pass');
     expect(check(json, 'consistency.name')).toMatchObject({ status: 'not-applicable', code: 'NO_DG1' });
