@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import QRCode from 'qrcode';
-import { writeFileAtomic } from '../../src/crypto/keystore.js';
+import { writeFileAtomic } from '../../src/crypto/file-io.js';
 import { loadPki } from '../../src/crypto/pki.js';
 import { equalBytes } from '../../src/lds/bytes.js';
 import { attempt, CancuocError, ValidationError } from '../../src/lds/errors.js';

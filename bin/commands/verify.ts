@@ -9,7 +9,7 @@
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
-import { writeFileAtomic } from '../../src/crypto/keystore.js';
+import { writeFileAtomic } from '../../src/crypto/file-io.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import { readDocumentDir } from '../../src/reader/document-dir.js';
 import { verificationJson, verifyCard, verifyDump, type VerificationReport, type VerificationVerdict } from '../../src/reader/verify.js';

@@ -7,7 +7,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { resolvePassphrase, writeFileAtomic } from '../crypto/keystore.js';
+import { writeFileAtomic } from '../crypto/file-io.js';
+import { resolvePassphrase } from '../crypto/keystore.js';
 import type { DocumentSetManifest, DocumentSet as PersonalizationSet } from '../reader/personalize.js';
 import type { DocumentSet } from './document-set.js';
 

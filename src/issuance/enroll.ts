@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SUITES, type HashName } from '../crypto/algorithms.js';
-import { writeFileAtomic } from '../crypto/keystore.js';
+import { writeFileAtomic } from '../crypto/file-io.js';
 import type { Signer } from '../crypto/signer.js';
 import { ValidationError } from '../lds/errors.js';
 import { renderCardFace, type CardFace } from './card-face.js';

@@ -4,7 +4,7 @@
  * docs/revocation-list.md), written atomically, the export itself recorded in the audit log.
  */
 import { digest } from '../crypto/algorithms.js';
-import { writeFileAtomic } from '../crypto/keystore.js';
+import { writeFileAtomic } from '../crypto/file-io.js';
 import { issueRevocationList, type RevokedDocument } from '../crypto/revocation-list.js';
 import type { Signer } from '../crypto/signer.js';
 import { hex } from '../lds/bytes.js';

@@ -1,0 +1,214 @@
+/**
+ * The one way cancuoc reads and writes files given to it (docs/input-limits.md).
+ *
+ * Reads: only regular files (a FIFO, /dev/zero or a directory is refused before a byte is read;
+ * the open is non-blocking so a FIFO cannot hang it), at most the cap of their kind, and the bytes
+ * past the cap are never read. Writes: a temporary file created exclusively beside the target
+ * (O_CREAT|O_EXCL: a planted symlink or file makes it fail, never followed), mode set on the open
+ * descriptor, fsync, rename over the target, fsync of the directory.
+ *
+ * It lives in src/crypto because src/lds does no I/O and every layer that reads files comes after.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ValidationError } from '../lds/errors.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** The largest file accepted, per kind of input (docs/input-limits.md says why each). */
+export const INPUT_LIMITS = Object.freeze({
+  /** An elementary file of the LDS: a chip addresses at most 64 KB per EF (ISO/IEC 7816-4 §7.2.2, 15-bit offset + extended read). */
+  ef: 64 * KiB,
+  /** CSCA certificates, CRLs, master lists, revocation lists. */
+  trust: 16 * MiB,
+  /** A face photo as taken (a phone JPEG). */
+  photo: 32 * MiB,
+  /** A fingerprint template (ISO/IEC 19794-2, ANSI 378). */
+  finger: 1 * MiB,
+  /** JSON: citizen records, manifests, pki.json. */
+  json: 1 * MiB,
+  /** PEM private keys and certificates. */
+  pem: 1 * MiB,
+  /** A virtual card image (every EF plus the chip's state). */
+  cardImage: 8 * MiB,
+  /** A batch queue (JSON lines or CSV). */
+  queue: 16 * MiB,
+  /** An image to scan for QR codes. */
+  qrImage: 32 * MiB,
+});
+
+export type InputKind = keyof typeof INPUT_LIMITS;
+
+const WHAT: Readonly<Record<InputKind, string>> = Object.freeze({
+  ef: 'LDS file',
+  trust: 'trust file',
+  photo: 'photo',
+  finger: 'finger file',
+  json: 'JSON file',
+  pem: 'key or certificate file',
+  cardImage: 'card image',
+  queue: 'queue file',
+  qrImage: 'image',
+});
+
+function typeOf(st: fs.Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function openError(path: string, kind: InputKind, e: unknown): ValidationError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ELOOP' ? 'too many symbolic links' : (code ?? 'cannot open');
+  return new ValidationError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${WHAT[kind]} ${path}: ${why}`, { file: path }, { cause: e });
+}
+
+function checkStat(path: string, kind: InputKind, st: fs.Stats): void {
+  if (!st.isFile()) throw new ValidationError('INPUT_NOT_REGULAR', `${WHAT[kind]} ${path}: ${typeOf(st)}, expected a regular file`, { file: path });
+  if (st.size > INPUT_LIMITS[kind]) throw tooLarge(path, kind);
+}
+
+function tooLarge(path: string, kind: InputKind): ValidationError {
+  return new ValidationError('INPUT_TOO_LARGE', `${WHAT[kind]} ${path}: larger than ${INPUT_LIMITS[kind]} bytes, the limit for a ${WHAT[kind]}`, { file: path });
+}
+
+const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+
+/** Reads a regular file of at most INPUT_LIMITS[kind] bytes; a typed error naming the file otherwise. */
+export async function readInputFile(path: string, kind: InputKind): Promise<Uint8Array> {
+  const fh = await open(path, READ_FLAGS).catch((e: unknown) => {
+    throw openError(path, kind, e);
+  });
+  try {
+    checkStat(path, kind, await fh.stat());
+    // read one byte past the cap: a file that grew after fstat is still refused, never read whole
+    const buf = new Uint8Array(INPUT_LIMITS[kind] + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n > INPUT_LIMITS[kind]) throw tooLarge(path, kind);
+    }
+    return buf.slice(0, n);
+  } catch (e) {
+    if (e instanceof ValidationError) throw e;
+    throw openError(path, kind, e);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** readInputFile, synchronous (the virtual chip loads its image before it serves). */
+export function readInputFileSync(path: string, kind: InputKind): Uint8Array {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, READ_FLAGS);
+  } catch (e) {
+    throw openError(path, kind, e);
+  }
+  try {
+    checkStat(path, kind, fs.fstatSync(fd));
+    const buf = new Uint8Array(INPUT_LIMITS[kind] + 1);
+    let n = 0;
+    for (;;) {
+      const bytesRead = fs.readSync(fd, buf, n, buf.length - n, null);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n > INPUT_LIMITS[kind]) throw tooLarge(path, kind);
+    }
+    return buf.slice(0, n);
+  } catch (e) {
+    if (e instanceof ValidationError) throw e;
+    throw openError(path, kind, e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * A text file as UTF-8; a leading byte-order mark (U+FEFF, which editors on Windows write) is
+ * dropped, and bytes that are not UTF-8 are refused rather than turned into U+FFFD.
+ */
+export async function readInputText(path: string, kind: InputKind): Promise<string> {
+  const bytes = await readInputFile(path, kind);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ValidationError('INPUT_NOT_UTF8', `${WHAT[kind]} ${path}: not UTF-8 text`, { file: path });
+  }
+  return text;
+}
+
+function tempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+const TEMPORARY = /^\..+\.\d+\.[0-9a-f]{12}\.tmp$/;
+
+/** Removes the temporary files a killed writeFileAtomic left in `dir` (before rewriting its set). */
+export async function removeTemporaries(dir: string): Promise<void> {
+  const names = await fs.promises.readdir(dir);
+  await Promise.all(names.filter((n) => TEMPORARY.test(n)).map((n) => unlink(join(dir, n)).catch(() => undefined)));
+}
+
+/**
+ * Writes `data` so that readers see either the old file or the whole new one: a temporary file
+ * created exclusively in the same directory, fsync, rename over the target, fsync the directory.
+ * `mode` defaults to 0600 (personal data and keys).
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
+  const tmp = tempPath(path);
+  const fh = await open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+  try {
+    try {
+      await fh.chmod(mode); // the umask may have narrowed it, or the caller widened it
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/** writeFileAtomic, synchronous (the virtual chip saves its image from synchronous handlers). */
+export function writeFileAtomicSync(path: string, data: Uint8Array, mode = 0o600): void {
+  const tmp = tempPath(path);
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+  try {
+    try {
+      fs.fchmodSync(fd, mode);
+      fs.writeSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  const dir = fs.openSync(dirname(path), 'r');
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
+}
