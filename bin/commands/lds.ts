@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readInputFile, readInputText } from '../../src/crypto/file-io.js';
 import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
@@ -38,9 +38,9 @@ export function registerLds(program: Command): void {
     .action(async (opts: BuildOptions) => {
       const hash = sodHashOption(opts.hash);
       const budget = photoBudgetOption(opts.photoBudget);
-      const record = parseCitizenRecord(await readFile(opts.record, 'utf8'));
-      const photo = new Uint8Array(await readFile(opts.photo));
-      const fingers = await Promise.all((opts.finger ?? []).map(async (f) => new Uint8Array(await readFile(f))));
+      const record = parseCitizenRecord(await readInputText(opts.record, 'json'));
+      const photo = await readInputFile(opts.photo, 'photo');
+      const fingers = await Promise.all((opts.finger ?? []).map((f) => readInputFile(f, 'finger')));
       const pki = await loadPki(opts.pki);
       try {
         const set = await buildDocumentSet({

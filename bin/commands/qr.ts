@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import QRCode from 'qrcode';
-import { writeFileAtomic } from '../../src/crypto/file-io.js';
+import { readInputText, writeFileAtomic } from '../../src/crypto/file-io.js';
 import { loadPki } from '../../src/crypto/pki.js';
 import { equalBytes } from '../../src/lds/bytes.js';
 import { attempt, CancuocError, ValidationError } from '../../src/lds/errors.js';
@@ -75,7 +74,7 @@ export function registerQr(program: Command): void {
       if (format === undefined) throw new ValidationError('CLI_QR_FORMAT', `--out ${opts.out}: expected a .png or .svg file`, { field: '--out' });
       if (opts.layout !== '2021' && opts.layout !== '2024') throw new ValidationError('CLI_QR_LAYOUT', '--layout expects 2021 or 2024', { field: '--layout' });
       if (opts.seal === true && opts.pki === undefined) throw new ValidationError('CLI_QR_PKI', '--seal needs --pki DIR', { field: '--pki' });
-      const record = parseCitizenRecord(await readFile(opts.record, 'utf8'));
+      const record = parseCitizenRecord(await readInputText(opts.record, 'json'));
       const payload = opts.seal === true ? await sealOf(record, opts.pki!) : new TextEncoder().encode(cccdQrText(record, opts.layout as CccdTextLayout));
       // byte mode for both: the text is UTF-8, the seal binary; error correction M
       const segments = [{ data: payload, mode: 'byte' as const }];

@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readInputFile } from '../../src/crypto/file-io.js';
 import { attempt, ValidationError } from '../../src/lds/errors.js';
 import { KIND_ORDER, pkiFileKind, TrustStore, type LoadedFile } from '../../src/reader/trust-store.js';
 
@@ -14,7 +15,7 @@ export async function loadTrust(paths: readonly string[]): Promise<{ store: Trus
     const info = await stat(path).catch(() => undefined);
     if (info === undefined) throw new ValidationError('TRUST_NOT_FOUND', `--trust ${path}: no such file or directory`, { file: path });
     if (info.isDirectory()) loaded.push(...(await store.loadDirectory(path)));
-    else files.push({ path, bytes: new Uint8Array(await readFile(path)) });
+    else files.push({ path, bytes: await readInputFile(path, 'trust') });
   }
   // Certificates before master lists, CRLs and revocation lists, whatever the order on the command
   // line, so each is checked against what is already trusted; an unreadable file comes last and fails there.

@@ -5,8 +5,9 @@
  * never by comparing DN strings. Certificates and CRLs are parsed by x509.ts, which keeps the
  * exact signed bytes (tbsCertificate, tbsCertList) for signature checks.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { readInputFile } from '../crypto/file-io.js';
 import { decodeMasterList } from '../crypto/masterlist.js';
 import { decodeRevocationList, findRevokedDocument, type RevocationList, type RevokedDocument } from '../crypto/revocation-list.js';
 import { verifySignature, verifySignerInfo } from '../crypto/signature.js';
@@ -372,7 +373,7 @@ export class TrustStore {
       .filter((d) => d.isFile() && PKI_EXTENSIONS.has(extname(d.name).toLowerCase()))
       .map((d) => d.name)
       .sort();
-    const files = await Promise.all(names.map(async (name) => ({ name, bytes: new Uint8Array(await readFile(join(path, name))) })));
+    const files = await Promise.all(names.map(async (name) => ({ name, bytes: await readInputFile(join(path, name), 'trust') })));
     const kinds = files.map((f) => ({ ...f, kind: attempt(() => pkiFileKind(f.bytes)) }));
     const report: LoadedFile[] = [];
     for (const f of kinds) if (!f.kind.ok) report.push(loaded(f.name, 'unknown', false, f.kind.error.message));
