@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { readInputFile } from '../../src/crypto/file-io.js';
-import { attempt, ValidationError } from '../../src/lds/errors.js';
+import { attempt, ParseError, ValidationError } from '../../src/lds/errors.js';
 import { KIND_ORDER, pkiFileKind, TrustStore, type LoadedFile } from '../../src/reader/trust-store.js';
 
 /**
@@ -24,9 +24,16 @@ export async function loadTrust(paths: readonly string[]): Promise<{ store: Trus
     return kind.ok ? KIND_ORDER.indexOf(kind.value) : KIND_ORDER.length;
   };
   const ordered = files.map((f) => ({ ...f, rank: rank(f.bytes) })).sort((a, b) => a.rank - b.rank);
-  for (const f of ordered) loaded.push({ ...store.add(f.bytes), file: f.path });
+  for (const f of ordered) {
+    const added = attempt(() => store.add(f.bytes));
+    if (!added.ok) throw new ParseError(added.error.code, `trust file ${f.path}: ${added.error.message}`, {}, { cause: added.error });
+    loaded.push({ ...added.value, file: f.path });
+  }
   if (store.cscas.length === 0) {
-    throw new ValidationError('TRUST_EMPTY', `no CSCA certificate could be loaded from ${paths.join(', ')}`, { field: '--trust' });
+    // ICAO 9303-12 §8: a master list is trusted only through a CSCA already trusted
+    const list = loaded.find((l) => l.kind === 'master-list' && !l.ok);
+    const hint = list === undefined ? '' : `: the signer of master list ${list.file} must chain to a CSCA you already trust; give that CSCA with --trust too`;
+    throw new ValidationError('TRUST_EMPTY', `no CSCA certificate could be loaded from ${paths.join(', ')}${hint}`, { field: '--trust' });
   }
   return { store, loaded };
 }

@@ -66,16 +66,16 @@ function typeOf(st: fs.Stats): string {
 function openError(path: string, kind: InputKind, e: unknown): ValidationError {
   const code = (e as NodeJS.ErrnoException).code;
   const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ELOOP' ? 'too many symbolic links' : (code ?? 'cannot open');
-  return new ValidationError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${WHAT[kind]} ${path}: ${why}`, { file: path }, { cause: e });
+  return new ValidationError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${WHAT[kind]}: ${why}`, { file: path }, { cause: e });
 }
 
 function checkStat(path: string, kind: InputKind, st: fs.Stats): void {
-  if (!st.isFile()) throw new ValidationError('INPUT_NOT_REGULAR', `${WHAT[kind]} ${path}: ${typeOf(st)}, expected a regular file`, { file: path });
+  if (!st.isFile()) throw new ValidationError('INPUT_NOT_REGULAR', `${WHAT[kind]}: ${typeOf(st)}, expected a regular file`, { file: path });
   if (st.size > INPUT_LIMITS[kind]) throw tooLarge(path, kind);
 }
 
 function tooLarge(path: string, kind: InputKind): ValidationError {
-  return new ValidationError('INPUT_TOO_LARGE', `${WHAT[kind]} ${path}: larger than ${INPUT_LIMITS[kind]} bytes, the limit for a ${WHAT[kind]}`, { file: path });
+  return new ValidationError('INPUT_TOO_LARGE', `${WHAT[kind]}: larger than ${INPUT_LIMITS[kind]} bytes, its limit (docs/input-limits.md)`, { file: path });
 }
 
 const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
@@ -142,7 +142,7 @@ export async function readInputText(path: string, kind: InputKind): Promise<stri
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new ValidationError('INPUT_NOT_UTF8', `${WHAT[kind]} ${path}: not UTF-8 text`, { file: path });
+    throw new ValidationError('INPUT_NOT_UTF8', `${WHAT[kind]}: not UTF-8 text`, { file: path });
   }
   return text;
 }

@@ -39,7 +39,7 @@ describe('one bounded reader for every file input', () => {
 
   it('refuses a link to /dev/zero and a directory, naming the file', async () => {
     await expect(readInputFile(zero, 'ef')).rejects.toMatchObject({ code: 'INPUT_NOT_REGULAR', message: expect.stringContaining('a character device') });
-    await expect(readInputFile(work, 'json')).rejects.toMatchObject({ code: 'INPUT_NOT_REGULAR', message: expect.stringContaining(`${work}: a directory`) });
+    await expect(readInputFile(work, 'json')).rejects.toMatchObject({ code: 'INPUT_NOT_REGULAR', message: expect.stringContaining(`a directory, expected a regular file (file ${work})`) });
   });
 
   it('refuses a file one byte over its cap, and accepts one at the cap', async () => {
@@ -71,19 +71,19 @@ describe('the CLI on hostile files: exit 4, one line, the file named', () => {
     cpSync(`${S}/bsi2008`, dump, { recursive: true });
     rmSync(join(dump, 'Datagroup2.bin'));
     symlinkSync('/dev/zero', join(dump, 'Datagroup2.bin'));
-    expectBadInput(runCli(['verify', '--dir', dump, '--trust', TRUST, '--no-face']), 'Datagroup2.bin: a character device');
+    expectBadInput(runCli(['verify', '--dir', dump, '--trust', TRUST, '--no-face']), `a character device, expected a regular file (file ${join(dump, 'Datagroup2.bin')})`);
   });
 
   it('verify --dir with an EF larger than a chip can hold (64 KB)', () => {
     const dump = join(work, 'dump-big');
     cpSync(`${S}/bsi2008`, dump, { recursive: true });
     execFileSync('truncate', ['-s', String(INPUT_LIMITS.ef + 1), join(dump, 'Datagroup3.bin')]);
-    expectBadInput(runCli(['verify', '--dir', dump, '--trust', TRUST, '--no-face']), 'Datagroup3.bin: larger than 65536 bytes');
+    expectBadInput(runCli(['verify', '--dir', dump, '--trust', TRUST, '--no-face']), `larger than 65536 bytes, its limit (docs/input-limits.md) (file ${join(dump, 'Datagroup3.bin')})`);
   });
 
   it('--trust /dev/zero, a FIFO, and a sparse 16 MB file', () => {
-    expectBadInput(runCli(['lds', 'verify', `${S}/bsi2008`, '--trust', '/dev/zero']), '/dev/zero: a character device');
-    expectBadInput(runCli(['lds', 'verify', `${S}/bsi2008`, '--trust', fifo]), `${fifo}: a FIFO`);
+    expectBadInput(runCli(['lds', 'verify', `${S}/bsi2008`, '--trust', '/dev/zero']), 'a character device, expected a regular file (file /dev/zero)');
+    expectBadInput(runCli(['lds', 'verify', `${S}/bsi2008`, '--trust', fifo]), `a FIFO, expected a regular file (file ${fifo})`);
     expectBadInput(runCli(['lds', 'verify', `${S}/bsi2008`, '--trust', huge]), 'larger than');
   });
 
@@ -91,10 +91,10 @@ describe('the CLI on hostile files: exit 4, one line, the file named', () => {
     const base = ['lds', 'build', '--photo', 'fixtures/faces/face-02.jpg', '--pki', join(work, 'no-pki'), '--out', join(work, 'set')];
     expectBadInput(runCli([...base, '--record', 'fixtures/citizens/citizen-02.json', '--finger', '/dev/zero']), '/dev/zero');
     mkdirSync(join(work, 'record-dir'));
-    expectBadInput(runCli([...base, '--record', join(work, 'record-dir')]), `${join(work, 'record-dir')}: a directory`);
+    expectBadInput(runCli([...base, '--record', join(work, 'record-dir')]), `a directory, expected a regular file (file ${join(work, 'record-dir')})`);
   });
 
   it('card serve --image /dev/zero', () => {
-    expectBadInput(runCli(['card', 'serve', '--image', zero, '--port', '1']), `${zero}: a character device`);
+    expectBadInput(runCli(['card', 'serve', '--image', zero, '--port', '1']), `a character device, expected a regular file (file ${zero})`);
   });
 });
