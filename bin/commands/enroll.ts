@@ -1,4 +1,4 @@
-import { readInputFile, readInputText } from '../../src/crypto/file-io.js';
+import { checkOutputDir, readInputFile, readInputText } from '../../src/crypto/file-io.js';
 import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
@@ -19,6 +19,7 @@ interface EnrollOptions {
   photoBudget: string;
   cardQr: string;
   insecurePlainKeys?: boolean;
+  force?: boolean;
 }
 
 /** `--face-box x,y,w,h` in pixels of the photo. */
@@ -46,8 +47,10 @@ export function registerEnroll(program: Command): void {
     .option('--photo-budget <bytes>', 'largest DG2 JPEG', '15000')
     .option('--card-qr <payload>', 'what the printed QR carries: plain or seal', 'plain')
     .option('--insecure-plain-keys', 'write the chip keys unencrypted (throwaway test sets only)')
+    .option('--force', 'replace an existing, non-empty output folder (the whole set)')
     .action(async (opts: EnrollOptions) => {
       const hash = sodHashOption(opts.hash);
+      await checkOutputDir(opts.out, opts.force === true); // before any work or passphrase prompt
       const budget = photoBudgetOption(opts.photoBudget);
       if (opts.cardQr !== 'plain' && opts.cardQr !== 'seal') {
         throw new ValidationError('CLI_CARD_QR', `--card-qr ${opts.cardQr}: expected plain or seal`, { field: '--card-qr' });
@@ -72,7 +75,7 @@ export function registerEnroll(program: Command): void {
           hash,
           cardQr: opts.cardQr as CardQr,
         });
-        const manifest = await writeEnrollment(opts.out, enrollment, { insecurePlainKeys: opts.insecurePlainKeys === true });
+        const manifest = await writeEnrollment(opts.out, enrollment, { insecurePlainKeys: opts.insecurePlainKeys === true, force: opts.force === true });
         const extra = [ENROLL_FILES.qrPlain, ...(enrollment.qrSeal === undefined ? [] : [ENROLL_FILES.qrSeal]), ENROLL_FILES.front, ENROLL_FILES.back];
         const { portrait } = enrollment.documentSet;
         process.stdout.write(

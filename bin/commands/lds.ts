@@ -1,4 +1,4 @@
-import { readInputFile, readInputText } from '../../src/crypto/file-io.js';
+import { checkOutputDir, readInputFile, readInputText } from '../../src/crypto/file-io.js';
 import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
@@ -20,6 +20,7 @@ interface BuildOptions {
   hash: string;
   photoBudget: string;
   insecurePlainKeys?: boolean;
+  force?: boolean;
 }
 
 export function registerLds(program: Command): void {
@@ -35,8 +36,10 @@ export function registerLds(program: Command): void {
     .option('--hash <name>', 'SOD hash: sha256, sha384 or sha512', 'sha256')
     .option('--photo-budget <bytes>', 'largest DG2 JPEG', '15000')
     .option('--insecure-plain-keys', 'write the chip keys unencrypted (throwaway test sets only)')
+    .option('--force', 'replace an existing, non-empty output folder (the whole set)')
     .action(async (opts: BuildOptions) => {
       const hash = sodHashOption(opts.hash);
+      await checkOutputDir(opts.out, opts.force === true); // before any work or passphrase prompt
       const budget = photoBudgetOption(opts.photoBudget);
       const record = parseCitizenRecord(await readInputText(opts.record, 'json'));
       const photo = await readInputFile(opts.photo, 'photo');
@@ -52,7 +55,7 @@ export function registerLds(program: Command): void {
           hash,
           photoBudget: budget,
         });
-        const manifest = await writeDocumentSet(opts.out, set, { insecurePlainKeys: opts.insecurePlainKeys === true });
+        const manifest = await writeDocumentSet(opts.out, set, { insecurePlainKeys: opts.insecurePlainKeys === true, force: opts.force === true });
         process.stdout.write(
           `document set written to ${opts.out}: ${Object.values(manifest.files).join(', ')}, manifest.json ` +
             `(portrait ${set.portrait.width}×${set.portrait.height}, ${set.portrait.bytes} bytes)\n`,

@@ -81,7 +81,7 @@ export function registerQr(program: Command): void {
       const options = { errorCorrectionLevel: 'M' as const, margin: 4 };
       const image =
         format === 'svg' ? await QRCode.toString(segments, { ...options, type: 'svg' }) : new Uint8Array(await QRCode.toBuffer(segments, { ...options, type: 'png', scale: 6 }));
-      await writeFileAtomic(opts.out, image, 0o644);
+      await writeFileAtomic(opts.out, image, 0o600);
       process.stdout.write(`${opts.seal === true ? 'VDS seal' : 'plain CCCD text'} (${payload.length} bytes) written to ${opts.out}\n`);
     });
 

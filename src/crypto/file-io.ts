@@ -11,8 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, mkdtemp, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ValidationError } from '../lds/errors.js';
 
 const KiB = 1024;
@@ -180,12 +180,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     await unlink(tmp).catch(() => undefined);
     throw e;
   }
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await syncDirectory(dirname(path));
 }
 
 /** writeFileAtomic, synchronous (the virtual chip saves its image from synchronous handlers). */
@@ -211,4 +206,68 @@ export function writeFileAtomicSync(path: string, data: Uint8Array, mode = 0o600
   } finally {
     fs.closeSync(dir);
   }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Whether output folder `dir` exists; throws unless it is empty or `force` is given, so that two
+ * sets never mix (a citizen's DG3 beside another's SOD).
+ */
+export async function checkOutputDir(dir: string, force: boolean): Promise<boolean> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code === 'ENOTDIR') throw new ValidationError('OUTPUT_NOT_DIRECTORY', 'output is not a directory', { file: dir });
+    throw e;
+  }
+  if (names.length > 0 && !force) throw notEmpty(dir);
+  return true;
+}
+
+function notEmpty(dir: string): ValidationError {
+  return new ValidationError('OUTPUT_NOT_EMPTY', 'output folder is not empty: refusing to mix two sets (--force replaces the whole set)', { file: dir });
+}
+
+/**
+ * Writes a whole folder at once: `fill` writes into a fresh 0700 folder beside `dir`, which then
+ * takes the place of `dir` by rename(2) — atomic over a missing or empty folder; over a non-empty
+ * one (only with `force`) the old folder is moved aside first and removed after, so a reader sees
+ * the old set, no set, or the new set, never a mix.
+ */
+export async function replaceDirectory<T>(dir: string, force: boolean, fill: (staging: string) => Promise<T>): Promise<T> {
+  await checkOutputDir(dir, force);
+  const parent = dirname(resolve(dir));
+  await mkdir(parent, { recursive: true, mode: 0o700 });
+  const staging = await mkdtemp(join(parent, `.${basename(resolve(dir))}.`));
+  let result: T;
+  try {
+    result = await fill(staging);
+    try {
+      await rename(staging, dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      if (!force) throw notEmpty(dir);
+      const old = `${staging}.old`;
+      await rename(dir, old);
+      await rename(staging, dir);
+      await rm(old, { recursive: true, force: true });
+    }
+  } catch (e) {
+    await rm(staging, { recursive: true, force: true });
+    throw e;
+  }
+  await syncDirectory(parent);
+  return result;
 }

@@ -58,7 +58,7 @@ export async function exportRevocationList(registry: Registry, options: Revocati
     certificate: options.certificate,
   });
   if (options.out !== undefined) {
-    await writeFileAtomic(options.out, bytes, 0o644);
+    await writeFileAtomic(options.out, bytes, 0o600);
     registry.logEvent('revocations.export', null, {
       documents: documents.length,
       thisUpdate: thisUpdate.toISOString(),
