@@ -33,7 +33,8 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     const code = exitCodeOf(e);
-    const message = e instanceof Error ? e.message : String(e);
+    // one line always: library messages (libvips, SQLite) may span several
+    const message = (e instanceof Error ? e.message : String(e)).replace(/\s*[\r\n]+\s*/g, '; ');
     process.stderr.write(`cancuoc: ${code === EXIT.internal ? 'internal error: ' : ''}${message}\n`);
     if (process.env.CANCUOC_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = code;

@@ -65,7 +65,7 @@ export function registerQr(program: Command): void {
   qr.command('make')
     .description('write the QR code of a citizen record as PNG or SVG')
     .requiredOption('--record <file>', 'citizen record (JSON)')
-    .option('--seal', 'a signed ICAO VDS seal (vn-cccd profile) instead of the plain text')
+    .option('--seal', 'a signed ICAO VDS seal (vn-cccd profile; ECDSA PKIs only, ICAO 9303-13) instead of the plain text')
     .option('--pki <dir>', 'PKI made by `cancuoc pki init` (with --seal)')
     .option('--layout <year>', 'plain text layout: 2021 (7 fields) or 2024 (11 fields)', '2021')
     .requiredOption('--out <file>', 'output image, .png or .svg')

@@ -16,6 +16,7 @@ import { faceRecordFromJpeg } from '../lds/face-record.js';
 import { decodeMinutiaeRecord } from '../lds/finger-minutiae.js';
 import { canFromId, documentNumberFromId } from '../lds/cccd-id.js';
 import { OID } from '../lds/oid.js';
+import { ValidationError } from '../lds/errors.js';
 import { protocolOid, type SecurityInfoInput } from '../lds/security-infos.js';
 import type { HashName } from '../crypto/algorithms.js';
 import { signSod } from '../crypto/sod-sign.js';
@@ -70,7 +71,8 @@ export interface DocumentSet {
 export async function buildDocumentSet(input: DocumentSetInput): Promise<DocumentSet> {
   const { record } = input;
   const fingers = input.fingers ?? [];
-  if (fingers.length > 2) throw new RangeError(`"fingers" expected at most 2 records, got ${fingers.length}`);
+  // user input (lds build --finger): a typed error, as enroll gives (cccd-profile.md: two fingers)
+  if (fingers.length > 2) throw new ValidationError('FINGER_COUNT', `${fingers.length} finger records given; a card holds at most 2`, { field: 'fingers' });
   const portrait = await makePortrait(input.photo, {
     ...(input.faceBox === undefined ? {} : { faceBox: input.faceBox }),
     ...(input.photoBudget === undefined ? {} : { maxBytes: input.photoBudget }),
