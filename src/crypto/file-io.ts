@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ValidationError } from '../lds/errors.js';
 
@@ -162,9 +162,10 @@ export async function removeTemporaries(dir: string): Promise<void> {
 /**
  * Writes `data` so that readers see either the old file or the whole new one: a temporary file
  * created exclusively in the same directory, fsync, rename over the target, fsync the directory.
- * `mode` defaults to 0600 (personal data and keys).
+ * `mode` defaults to 0600 (personal data and keys). With `replace` false an existing target is
+ * never touched: the temporary file is linked in (link(2) fails with EEXIST) instead of renamed.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o600, replace = true): Promise<void> {
   const tmp = tempPath(path);
   const fh = await open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
   try {
@@ -175,8 +176,10 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     } finally {
       await fh.close();
     }
-    await rename(tmp, path);
+    if (replace) await rename(tmp, path);
+    else await link(tmp, path).finally(() => unlink(tmp));
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !replace) throw new ValidationError('OUTPUT_EXISTS', 'file exists; not overwritten', { file: path });
     await unlink(tmp).catch(() => undefined);
     throw e;
   }
