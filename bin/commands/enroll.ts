@@ -1,11 +1,12 @@
 import { checkOutputDir, readInputFile, readInputText } from '../../src/crypto/file-io.js';
+import { fingerInputToIso } from '../../src/issuance/finger-input.js';
 import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { enroll, ENROLL_FILES, writeEnrollment, type CardQr } from '../../src/issuance/enroll.js';
 import type { FaceBox } from '../../src/issuance/portrait.js';
-import { photoBudgetOption, sodHashOption } from './options.js';
+import { fingerFiles, photoBudgetOption, sodHashOption } from './options.js';
 
 interface EnrollOptions {
   record: string;
@@ -58,7 +59,7 @@ export function registerEnroll(program: Command): void {
       const faceBox = opts.faceBox === undefined ? undefined : parseFaceBox(opts.faceBox);
       const record = parseCitizenRecord(await readInputText(opts.record, 'json'));
       const photo = await readInputFile(opts.photo, 'photo');
-      const fingers = await Promise.all((opts.finger ?? []).map((f) => readInputFile(f, 'finger')));
+      const fingers = await fingerFiles(opts.finger, fingerInputToIso);
       const pki = await loadPki(opts.pki);
       try {
         const enrollment = await enroll({

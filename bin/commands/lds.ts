@@ -1,7 +1,7 @@
 import { checkOutputDir, readInputFile, readInputText } from '../../src/crypto/file-io.js';
+import { decodeMinutiaeRecord } from '../../src/lds/finger-minutiae.js';
 import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
-import { ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { buildDocumentSet } from '../../src/issuance/document-set.js';
 import { writeDocumentSet } from '../../src/issuance/document-set-files.js';
@@ -9,7 +9,7 @@ import { dataGroupsOf, readDocumentDir } from '../../src/reader/document-dir.js'
 import { passiveAuthentication } from '../../src/reader/passive-auth.js';
 import { printPassiveAuth, verdictExitCode } from './report.js';
 import { loadTrust } from './trust.js';
-import { photoBudgetOption, sodHashOption } from './options.js';
+import { fingerFiles, isoTimeOption, photoBudgetOption, sodHashOption } from './options.js';
 
 interface BuildOptions {
   record: string;
@@ -43,7 +43,7 @@ export function registerLds(program: Command): void {
       const budget = photoBudgetOption(opts.photoBudget);
       const record = parseCitizenRecord(await readInputText(opts.record, 'json'));
       const photo = await readInputFile(opts.photo, 'photo');
-      const fingers = await Promise.all((opts.finger ?? []).map((f) => readInputFile(f, 'finger')));
+      const fingers = await fingerFiles(opts.finger, decodeMinutiaeRecord);
       const pki = await loadPki(opts.pki);
       try {
         const set = await buildDocumentSet({
@@ -72,8 +72,7 @@ export function registerLds(program: Command): void {
     .option('--json', 'print the report as JSON (docs/report-schema.md)')
     .option('--at <time>', 'check validity at this ISO 8601 time instead of now')
     .action(async (dir: string, opts: { trust: string[]; json?: boolean; at?: string }) => {
-      const at = opts.at === undefined ? new Date() : new Date(opts.at);
-      if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
+      const at = isoTimeOption(opts.at);
       const { store } = await loadTrust(opts.trust);
       const { files } = await readDocumentDir(dir);
       const report = passiveAuthentication({ sod: files.get('SOD')!, dataGroups: dataGroupsOf(files), trust: store, at });

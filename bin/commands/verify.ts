@@ -16,6 +16,7 @@ import { readDocumentDir } from '../../src/reader/document-dir.js';
 import { verificationJson, verifyCard, verifyDump, type VerificationReport, type VerificationVerdict } from '../../src/reader/verify.js';
 import { EXIT } from '../exit-codes.js';
 import { accessFromOptions, asCliError, cardOptions, connectCard, type CardCliOptions } from './read.js';
+import { isoTimeOption } from './options.js';
 import { loadTrust } from './trust.js';
 
 interface VerifyCliOptions extends CardCliOptions {
@@ -39,8 +40,7 @@ export function registerVerify(program: Command): void {
     .option('--no-face', 'do not save the face image (the default)')
     .option('--at <time>', 'check validity at this ISO 8601 time instead of now')
     .action(async (opts: VerifyCliOptions) => {
-      const at = opts.at === undefined ? new Date() : new Date(opts.at);
-      if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
+      const at = isoTimeOption(opts.at);
       if (typeof opts.face === 'string' && (await stat(opts.face).catch(() => undefined)) !== undefined) {
         throw new ValidationError('OUTPUT_EXISTS', `--face ${opts.face}: the file exists; not overwritten`, { field: '--face' });
       }
