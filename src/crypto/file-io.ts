@@ -80,23 +80,29 @@ function tooLarge(path: string, kind: InputKind): ValidationError {
 
 const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 
+/** The buffer to read a checked file into: one byte more than its size, so growth shows. */
+function bufferFor(path: string, kind: InputKind, st: fs.Stats): Uint8Array {
+  checkStat(path, kind, st);
+  return new Uint8Array(st.size + 1);
+}
+
+/** `n` bytes read into `buf`; a full buffer means the file grew while it was read. */
+function readBytes(path: string, kind: InputKind, buf: Uint8Array, n: number): Uint8Array {
+  if (n < buf.length) return buf.subarray(0, n);
+  if (n > INPUT_LIMITS[kind]) throw tooLarge(path, kind);
+  throw new ValidationError('INPUT_CHANGED', `${WHAT[kind]}: it grew while it was read`, { file: path });
+}
+
 /** Reads a regular file of at most INPUT_LIMITS[kind] bytes; a typed error naming the file otherwise. */
 export async function readInputFile(path: string, kind: InputKind): Promise<Uint8Array> {
   const fh = await open(path, READ_FLAGS).catch((e: unknown) => {
     throw openError(path, kind, e);
   });
   try {
-    checkStat(path, kind, await fh.stat());
-    // read one byte past the cap: a file that grew after fstat is still refused, never read whole
-    const buf = new Uint8Array(INPUT_LIMITS[kind] + 1);
+    const buf = bufferFor(path, kind, await fh.stat());
     let n = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
-      if (bytesRead === 0) break;
-      n += bytesRead;
-      if (n > INPUT_LIMITS[kind]) throw tooLarge(path, kind);
-    }
-    return buf.slice(0, n);
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = (await fh.read(buf, n, buf.length - n, null)).bytesRead;
+    return readBytes(path, kind, buf, n);
   } catch (e) {
     if (e instanceof ValidationError) throw e;
     throw openError(path, kind, e);
@@ -114,16 +120,10 @@ export function readInputFileSync(path: string, kind: InputKind): Uint8Array {
     throw openError(path, kind, e);
   }
   try {
-    checkStat(path, kind, fs.fstatSync(fd));
-    const buf = new Uint8Array(INPUT_LIMITS[kind] + 1);
+    const buf = bufferFor(path, kind, fs.fstatSync(fd));
     let n = 0;
-    for (;;) {
-      const bytesRead = fs.readSync(fd, buf, n, buf.length - n, null);
-      if (bytesRead === 0) break;
-      n += bytesRead;
-      if (n > INPUT_LIMITS[kind]) throw tooLarge(path, kind);
-    }
-    return buf.slice(0, n);
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = fs.readSync(fd, buf, n, buf.length - n, null);
+    return readBytes(path, kind, buf, n);
   } catch (e) {
     if (e instanceof ValidationError) throw e;
     throw openError(path, kind, e);
