@@ -34,8 +34,9 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     const code = exitCodeOf(e);
-    const message = e instanceof Error ? e.message : String(e);
-    // a message may quote file or card content: one line, controls escaped (src/lds/display.ts)
+    // one line always (libvips and SQLite messages may span several), controls escaped: a message
+    // may quote file or card content (src/lds/display.ts)
+    const message = (e instanceof Error ? e.message : String(e)).replace(/\s*[\r\n]+\s*/g, '; ');
     process.stderr.write(`cancuoc: ${code === EXIT.internal ? 'internal error: ' : ''}${escapeControls(message)}\n`);
     if (process.env.CANCUOC_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = code;

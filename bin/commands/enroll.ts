@@ -1,11 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { checkOutputDir, readInputFile, readInputText } from '../../src/crypto/file-io.js';
+import { fingerInputToIso } from '../../src/issuance/finger-input.js';
 import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { enroll, ENROLL_FILES, writeEnrollment, type CardQr } from '../../src/issuance/enroll.js';
 import type { FaceBox } from '../../src/issuance/portrait.js';
-import { photoBudgetOption, sodHashOption } from './options.js';
+import { fingerFiles, photoBudgetOption, sodHashOption } from './options.js';
 
 interface EnrollOptions {
   record: string;
@@ -19,6 +20,7 @@ interface EnrollOptions {
   photoBudget: string;
   cardQr: string;
   insecurePlainKeys?: boolean;
+  force?: boolean;
 }
 
 /** `--face-box x,y,w,h` in pixels of the photo. */
@@ -46,16 +48,18 @@ export function registerEnroll(program: Command): void {
     .option('--photo-budget <bytes>', 'largest DG2 JPEG', '15000')
     .option('--card-qr <payload>', 'what the printed QR carries: plain or seal', 'plain')
     .option('--insecure-plain-keys', 'write the chip keys unencrypted (throwaway test sets only)')
+    .option('--force', 'replace an existing, non-empty output folder (the whole set)')
     .action(async (opts: EnrollOptions) => {
       const hash = sodHashOption(opts.hash);
+      await checkOutputDir(opts.out, opts.force === true); // before any work or passphrase prompt
       const budget = photoBudgetOption(opts.photoBudget);
       if (opts.cardQr !== 'plain' && opts.cardQr !== 'seal') {
         throw new ValidationError('CLI_CARD_QR', `--card-qr ${opts.cardQr}: expected plain or seal`, { field: '--card-qr' });
       }
       const faceBox = opts.faceBox === undefined ? undefined : parseFaceBox(opts.faceBox);
-      const record = parseCitizenRecord(await readFile(opts.record, 'utf8'));
-      const photo = new Uint8Array(await readFile(opts.photo));
-      const fingers = await Promise.all((opts.finger ?? []).map(async (f) => new Uint8Array(await readFile(f))));
+      const record = parseCitizenRecord(await readInputText(opts.record, 'json'));
+      const photo = await readInputFile(opts.photo, 'photo');
+      const fingers = await fingerFiles(opts.finger, fingerInputToIso);
       const pki = await loadPki(opts.pki);
       try {
         const enrollment = await enroll({
@@ -72,7 +76,7 @@ export function registerEnroll(program: Command): void {
           hash,
           cardQr: opts.cardQr as CardQr,
         });
-        const manifest = await writeEnrollment(opts.out, enrollment, { insecurePlainKeys: opts.insecurePlainKeys === true });
+        const manifest = await writeEnrollment(opts.out, enrollment, { insecurePlainKeys: opts.insecurePlainKeys === true, force: opts.force === true });
         const extra = [ENROLL_FILES.qrPlain, ...(enrollment.qrSeal === undefined ? [] : [ENROLL_FILES.qrSeal]), ENROLL_FILES.front, ENROLL_FILES.back];
         const { portrait } = enrollment.documentSet;
         process.stdout.write(

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { checkOutputDir, readInputFile, readInputText } from '../../src/crypto/file-io.js';
+import { decodeMinutiaeRecord } from '../../src/lds/finger-minutiae.js';
 import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
-import { ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { buildDocumentSet } from '../../src/issuance/document-set.js';
 import { writeDocumentSet } from '../../src/issuance/document-set-files.js';
@@ -9,7 +9,7 @@ import { dataGroupsOf, readDocumentDir } from '../../src/reader/document-dir.js'
 import { passiveAuthentication } from '../../src/reader/passive-auth.js';
 import { CHIP_NOT_CHECKED, printPassiveAuth, verdictExitCode } from './report.js';
 import { loadTrust, policyOf, policyOptions, refusedTrustLines } from './trust.js';
-import { photoBudgetOption, sodHashOption } from './options.js';
+import { fingerFiles, isoTimeOption, photoBudgetOption, sodHashOption } from './options.js';
 
 interface BuildOptions {
   record: string;
@@ -20,6 +20,7 @@ interface BuildOptions {
   hash: string;
   photoBudget: string;
   insecurePlainKeys?: boolean;
+  force?: boolean;
 }
 
 export function registerLds(program: Command): void {
@@ -35,12 +36,14 @@ export function registerLds(program: Command): void {
     .option('--hash <name>', 'SOD hash: sha256, sha384 or sha512', 'sha256')
     .option('--photo-budget <bytes>', 'largest DG2 JPEG', '15000')
     .option('--insecure-plain-keys', 'write the chip keys unencrypted (throwaway test sets only)')
+    .option('--force', 'replace an existing, non-empty output folder (the whole set)')
     .action(async (opts: BuildOptions) => {
       const hash = sodHashOption(opts.hash);
+      await checkOutputDir(opts.out, opts.force === true); // before any work or passphrase prompt
       const budget = photoBudgetOption(opts.photoBudget);
-      const record = parseCitizenRecord(await readFile(opts.record, 'utf8'));
-      const photo = new Uint8Array(await readFile(opts.photo));
-      const fingers = await Promise.all((opts.finger ?? []).map(async (f) => new Uint8Array(await readFile(f))));
+      const record = parseCitizenRecord(await readInputText(opts.record, 'json'));
+      const photo = await readInputFile(opts.photo, 'photo');
+      const fingers = await fingerFiles(opts.finger, decodeMinutiaeRecord);
       const pki = await loadPki(opts.pki);
       try {
         const set = await buildDocumentSet({
@@ -52,7 +55,7 @@ export function registerLds(program: Command): void {
           hash,
           photoBudget: budget,
         });
-        const manifest = await writeDocumentSet(opts.out, set, { insecurePlainKeys: opts.insecurePlainKeys === true });
+        const manifest = await writeDocumentSet(opts.out, set, { insecurePlainKeys: opts.insecurePlainKeys === true, force: opts.force === true });
         process.stdout.write(
           `document set written to ${opts.out}: ${Object.values(manifest.files).join(', ')}, manifest.json ` +
             `(portrait ${set.portrait.width}×${set.portrait.height}, ${set.portrait.bytes} bytes)\n`,
@@ -69,8 +72,7 @@ export function registerLds(program: Command): void {
     .option('--json', 'print the report as JSON (docs/report-schema.md)')
     .option('--at <time>', 'check validity at this ISO 8601 time instead of now');
   policyOptions(ldsVerify).action(async (dir: string, opts: { trust: string[]; json?: boolean; at?: string; requireCrl?: boolean; acceptStaleCrl?: boolean; strict?: boolean }) => {
-    const at = opts.at === undefined ? new Date() : new Date(opts.at);
-    if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
+    const at = isoTimeOption(opts.at);
     const { store, loaded } = await loadTrust(opts.trust, at);
     const { files } = await readDocumentDir(dir);
     const report = passiveAuthentication({ sod: files.get('SOD')!, dataGroups: dataGroupsOf(files), trust: store, at, policy: policyOf(opts) });

@@ -1,5 +1,6 @@
 import type { HashName } from '../../src/crypto/algorithms.js';
-import { ValidationError } from '../../src/lds/errors.js';
+import { readInputFile } from '../../src/crypto/file-io.js';
+import { attempt, ParseError, ValidationError } from '../../src/lds/errors.js';
 
 const SOD_HASHES: readonly string[] = ['sha256', 'sha384', 'sha512'];
 
@@ -16,4 +17,27 @@ export function photoBudgetOption(text: string): number {
     throw new ValidationError('CLI_BUDGET', `--photo-budget ${text}: expected a byte count ≥ 2000`, { field: '--photo-budget' });
   }
   return budget;
+}
+
+/** An ISO 8601 time (--at): a date, or a date and time with seconds and a zone; not whatever Date() guesses. */
+export function isoTimeOption(text: string | undefined, field = '--at'): Date {
+  if (text === undefined) return new Date();
+  const ok = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text);
+  const at = new Date(text);
+  if (!ok || Number.isNaN(at.getTime())) {
+    throw new ValidationError('CLI_TIME', `${field} ${text}: not an ISO 8601 time (2026-12-06 or 2026-12-06T10:00:00Z)`, { field });
+  }
+  return at;
+}
+
+/** --finger files, each read (bounded) and checked with `parse`; a failure names the file. */
+export async function fingerFiles(paths: readonly string[] | undefined, parse: (bytes: Uint8Array) => unknown): Promise<Uint8Array[]> {
+  return Promise.all(
+    (paths ?? []).map(async (path) => {
+      const bytes = await readInputFile(path, 'finger');
+      const parsed = attempt(() => parse(bytes));
+      if (!parsed.ok) throw new ParseError(parsed.error.code, `finger file ${path}: ${parsed.error.message}`, {}, { cause: parsed.error });
+      return bytes;
+    }),
+  );
 }

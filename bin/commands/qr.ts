@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import QRCode from 'qrcode';
-import { writeFileAtomic } from '../../src/crypto/keystore.js';
+import { readInputText, writeFileAtomic } from '../../src/crypto/file-io.js';
 import { loadPki } from '../../src/crypto/pki.js';
 import { attempt, CancuocError, ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
@@ -66,7 +65,7 @@ export function registerQr(program: Command): void {
   qr.command('make')
     .description('write the QR code of a citizen record as PNG or SVG')
     .requiredOption('--record <file>', 'citizen record (JSON)')
-    .option('--seal', 'a signed ICAO VDS seal (vn-cccd profile) instead of the plain text')
+    .option('--seal', 'a signed ICAO VDS seal (vn-cccd profile; ECDSA PKIs only, ICAO 9303-13) instead of the plain text')
     .option('--pki <dir>', 'PKI made by `cancuoc pki init` (with --seal)')
     .option('--layout <year>', 'plain text layout: 2021 (7 fields) or 2024 (11 fields)', '2021')
     .requiredOption('--out <file>', 'output image, .png or .svg')
@@ -75,14 +74,14 @@ export function registerQr(program: Command): void {
       if (format === undefined) throw new ValidationError('CLI_QR_FORMAT', `--out ${opts.out}: expected a .png or .svg file`, { field: '--out' });
       if (opts.layout !== '2021' && opts.layout !== '2024') throw new ValidationError('CLI_QR_LAYOUT', '--layout expects 2021 or 2024', { field: '--layout' });
       if (opts.seal === true && opts.pki === undefined) throw new ValidationError('CLI_QR_PKI', '--seal needs --pki DIR', { field: '--pki' });
-      const record = parseCitizenRecord(await readFile(opts.record, 'utf8'));
+      const record = parseCitizenRecord(await readInputText(opts.record, 'json'));
       const payload = opts.seal === true ? await sealOf(record, opts.pki!) : new TextEncoder().encode(cccdQrText(record, opts.layout as CccdTextLayout));
       // byte mode for both: the text is UTF-8, the seal binary; error correction M
       const segments = [{ data: payload, mode: 'byte' as const }];
       const options = { errorCorrectionLevel: 'M' as const, margin: 4 };
       const image =
         format === 'svg' ? await QRCode.toString(segments, { ...options, type: 'svg' }) : new Uint8Array(await QRCode.toBuffer(segments, { ...options, type: 'png', scale: 6 }));
-      await writeFileAtomic(opts.out, image, 0o644);
+      await writeFileAtomic(opts.out, image, 0o600);
       process.stdout.write(`${opts.seal === true ? 'VDS seal' : 'plain CCCD text'} (${payload.length} bytes) written to ${opts.out}\n`);
     });
 

@@ -14,7 +14,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../src/crypto/keystore.js';
+import { writeFileAtomic } from '../../src/crypto/file-io.js';
 import { canFromId, documentNumberFromId } from '../../src/lds/cccd-id.js';
 import { CancuocError, ValidationError } from '../../src/lds/errors.js';
 import { openCard, type AccessKey, type CardSession } from '../../src/reader/card-session.js';

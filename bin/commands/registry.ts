@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { hex } from '../../src/lds/bytes.js';
 import { ValidationError } from '../../src/lds/errors.js';
-import { Registry, type CitizenView } from '../../src/issuance/registry.js';
+import { Registry, registryFailure, type CitizenView } from '../../src/issuance/registry.js';
 import { exportRevocationList } from '../../src/issuance/revocation-list.js';
 
 /** `cancuoc registry`: look up a citizen's cards, mark a card lost or revoked, publish the revocation list. */
@@ -34,7 +34,7 @@ export function registerRegistry(program: Command): void {
       if ((opts.lost === true) === (opts.revoked === true)) {
         throw new ValidationError('CLI_MARK', 'give exactly one of --lost and --revoked', { field: '--lost' });
       }
-      const card = withRegistry(opts.db, (r) => (opts.lost === true ? r.markLost(key, opts.reason) : r.markRevoked(key, opts.reason)));
+      const card = withRegistry(opts.db, (r) => (opts.lost === true ? r.markLost(key, opts.reason) : r.markRevoked(key, opts.reason)), true);
       process.stdout.write(`card ${card.cardId} (document ${card.documentNumber ?? '?'}) is now ${card.status}\n`);
     });
   registry
@@ -73,10 +73,13 @@ export function registerRegistry(program: Command): void {
 }
 
 /** Opens an existing registry (never creates one), runs `fn`, closes it. */
-export function withRegistry<T>(path: string, fn: (r: Registry) => T): T {
-  const registry = Registry.open(path, { create: false });
+/** Opens the registry (read-only unless `write`), runs `fn`; SQLite failures name the file (registryFailure). */
+export function withRegistry<T>(path: string, fn: (r: Registry) => T, write = false): T {
+  const registry = Registry.open(path, write ? { create: false } : { readonly: true });
   try {
     return fn(registry);
+  } catch (e) {
+    throw String((e as { code?: unknown }).code).startsWith('SQLITE_') ? registryFailure(path, e) : e;
   } finally {
     registry.close();
   }

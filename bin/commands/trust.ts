@@ -1,5 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { readInputFile } from '../../src/crypto/file-io.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import type { VerifyPolicy } from '../../src/reader/passive-auth.js';
 import { TrustStore, type LoadedFile } from '../../src/reader/trust-store.js';
@@ -17,7 +18,7 @@ export async function loadTrust(paths: readonly string[], at: Date = new Date())
     const info = await stat(path).catch(() => undefined);
     if (info === undefined) throw new ValidationError('TRUST_NOT_FOUND', `--trust ${path}: no such file or directory`, { file: path });
     if (info.isDirectory()) loaded.push(...(await store.loadDirectory(path, { at })));
-    else files.push({ name: path, bytes: new Uint8Array(await readFile(path)) });
+    else files.push({ name: path, bytes: await readInputFile(path, 'trust') });
   }
   loaded.push(...store.addInOrder(files, { at, throwOnError: true }));
   if (store.cscas.length === 0) {

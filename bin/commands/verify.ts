@@ -6,16 +6,18 @@
  * verdict line; or `--json` (docs/verify-schema.md). Exit 0 VALID, 1 INVALID, 2 UNTRUSTED,
  * 3 no card or access failed, 4 bad input.
  */
+import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
-import { writeFileAtomic } from '../../src/crypto/keystore.js';
+import { writeFileAtomic } from '../../src/crypto/file-io.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import { readDocumentDir } from '../../src/reader/document-dir.js';
 import { verificationJson, verifyCard, verifyDump, type VerificationReport, type VerificationVerdict } from '../../src/reader/verify.js';
 import { EXIT } from '../exit-codes.js';
 import { accessFromOptions, asCliError, cardOptions, connectCard, type CardCliOptions } from './read.js';
 import { escapeLines } from '../../src/lds/display.js';
+import { isoTimeOption } from './options.js';
 import { loadTrust, policyOf, policyOptions, refusedTrustLines } from './trust.js';
 
 interface VerifyCliOptions extends CardCliOptions {
@@ -38,12 +40,14 @@ export function registerVerify(program: Command): void {
     .option('--dir <dir>', 'verify a dump instead of a card (DG1.bin, EF_SOD.bin, ef0101.bin, …)')
     .requiredOption('--trust <path...>', 'CSCA certificates, master lists, CRLs, revocation lists, or directories of them')
     .option('--json', 'print the report as JSON (docs/verify-schema.md)')
-    .option('--face <file>', 'save the face image here (.jpg, .png; JPEG 2000 is kept as .jp2 when it cannot be converted)')
-    .option('--no-face', 'do not save the face image')
+    .option('--face <file>', 'save the face image to this new file (.jpg, .png; JPEG 2000 is kept as .jp2 when it cannot be converted); never over an existing file')
+    .option('--no-face', 'do not save the face image (the default)')
     .option('--at <time>', 'check validity at this ISO 8601 time instead of now')
     .action(async (opts: VerifyCliOptions) => {
-      const at = opts.at === undefined ? new Date() : new Date(opts.at);
-      if (Number.isNaN(at.getTime())) throw new ValidationError('CLI_TIME', `--at ${opts.at}: not an ISO 8601 time`, { field: '--at' });
+      const at = isoTimeOption(opts.at);
+      if (typeof opts.face === 'string' && (await stat(opts.face).catch(() => undefined)) !== undefined) {
+        throw new ValidationError('OUTPUT_EXISTS', `--face ${opts.face}: the file exists; not overwritten`, { field: '--face' });
+      }
       const { store, loaded } = await loadTrust(opts.trust, at);
       const policy = policyOf(opts);
       let report: VerificationReport;
@@ -59,7 +63,7 @@ export function registerVerify(program: Command): void {
           throw asCliError(e);
         });
       }
-      const face = await saveFace(report, opts.face, opts.json === true);
+      const face = await saveFace(report, opts.face);
       if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...verificationJson(report), trust: loaded, ...(face && { faceFile: face.path }) }, null, 2)}\n`);
       else process.stdout.write(humanReport(report, face, refusedTrustLines(loaded)));
       process.exitCode = verificationExitCode(report.verdict);
@@ -77,35 +81,36 @@ interface SavedFace {
 const EXTENSION = { jpeg: '.jpg', jpeg2000: '.jp2' } as const;
 
 /**
- * Writes the DG2 face: as stored when the extension matches its format, else converted with
- * sharp. A JPEG 2000 face that sharp cannot decode is written as stored, with .jp2. Without
- * --face the human report saves face-<document number> in the current directory; --json only
- * with --face.
+ * Writes the DG2 face only when --face asks, to a new file (personal data is not left behind
+ * unasked, nor written over a file): as stored when the extension matches its format, else
+ * converted with sharp. A JPEG 2000 face that sharp cannot decode is written as stored, with .jp2.
  */
-async function saveFace(report: VerificationReport, option: string | false | undefined, json: boolean): Promise<SavedFace | undefined> {
+async function saveFace(report: VerificationReport, option: string | false | undefined): Promise<SavedFace | undefined> {
   const image = report.data.faceImage;
   const summary = report.face;
-  if (option === false || image === undefined || summary === undefined || (json && option === undefined)) return undefined;
+  if (typeof option !== 'string' || image === undefined || summary === undefined) return undefined;
   const stored = EXTENSION[summary.format];
-  const target = option ?? `face-${(report.mrz?.documentNumber ?? 'document').replace(/[^0-9A-Z]/gi, '')}${stored}`;
+  const target = option;
   const wanted = extname(target).toLowerCase();
   const format = wanted === '.png' ? 'png' : wanted === '.jpg' || wanted === '.jpeg' ? 'jpeg' : undefined;
   if (format === undefined && wanted !== stored) {
     throw new ValidationError('CLI_FACE', `--face ${target}: expected a .jpg or .png file name`, { field: '--face' });
   }
   if (wanted === stored || (format === 'jpeg' && summary.format === 'jpeg')) {
-    await writeFileAtomic(target, image, 0o600);
+    await writeFileAtomic(target, image, 0o600, false);
     return Object.freeze({ path: target, note: `${summary.format.toUpperCase()} as stored` });
   }
-  try {
-    const converted = new Uint8Array(await sharp(image).toFormat(format!).toBuffer());
-    await writeFileAtomic(target, converted, 0o600);
+  const converted = await sharp(image)
+    .toFormat(format!)
+    .toBuffer()
+    .catch(() => undefined);
+  if (converted !== undefined) {
+    await writeFileAtomic(target, new Uint8Array(converted), 0o600, false);
     return Object.freeze({ path: target, note: `converted from ${summary.format.toUpperCase()}` });
-  } catch {
-    const path = target.slice(0, target.length - wanted.length) + stored;
-    await writeFileAtomic(path, image, 0o600);
-    return Object.freeze({ path, note: `${summary.format.toUpperCase()} as stored (no ${summary.format} decoder to convert it)` });
   }
+  const path = target.slice(0, target.length - wanted.length) + stored;
+  await writeFileAtomic(path, image, 0o600, false);
+  return Object.freeze({ path, note: `${summary.format.toUpperCase()} as stored (no ${summary.format} decoder to convert it)` });
 }
 
 // ---------------------------------------------------------------------------------------------

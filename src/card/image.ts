@@ -8,9 +8,8 @@
  * crash leaves either the old image or the new one, never half of one. Like a chip's EEPROM, the
  * image holds the chip's private keys in the clear; it is written with mode 0600.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { readInputFileSync, writeFileAtomicSync } from '../crypto/file-io.js';
 import { fromHex, hex } from '../lds/bytes.js';
 import { ParseError } from '../lds/errors.js';
 
@@ -197,9 +196,15 @@ function decodeAaKey(o: Json): AaKeyImage {
 // ---------------------------------------------------------------------------------------------
 // Files
 
-/** Reads and parses an image file. */
+/** Reads and parses an image file; an error names the file. */
 export function loadImage(file: string): ChipImage {
-  return decodeImage(new Uint8Array(fs.readFileSync(file)));
+  const bytes = readInputFileSync(file, 'cardImage');
+  try {
+    return decodeImage(bytes);
+  } catch (e) {
+    if (e instanceof ParseError) throw new ParseError(e.code, `card image ${file}: ${e.message}`, {}, { cause: e });
+    throw e;
+  }
 }
 
 /**
@@ -207,27 +212,7 @@ export function loadImage(file: string): ChipImage {
  * fsync of the directory. A failure before the rename leaves the old image untouched.
  */
 export function saveImage(file: string, image: ChipImage): void {
-  const bytes = encodeImage(image);
-  const temp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(temp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, bytes);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(temp, file);
-  } catch (e) {
-    fs.rmSync(temp, { force: true });
-    throw e;
-  }
-  const dir = fs.openSync(path.dirname(path.resolve(file)), 'r');
-  try {
-    fs.fsyncSync(dir);
-  } finally {
-    fs.closeSync(dir);
-  }
+  writeFileAtomicSync(file, encodeImage(image), 0o600);
 }
 
 /** How the chip hands its state to storage; see ImageFile. */

@@ -5,12 +5,12 @@
  * PKCS#11 token. A `KeyRef` (JSON in pki.json) says which; `loadSigner` turns it into a Signer.
  * Secrets come from the caller, the environment or a no-echo prompt, and are never written out.
  */
-import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { basename, isAbsolute, join } from 'node:path';
 import { CancuocError, ParseError, ValidationError } from '../lds/errors.js';
 import { asuite, isSignatureSuite, type SignatureSuite } from './algorithms.js';
 import { encryptPkcs8, keyFileProtection, type KeyFileProtection } from './key-encryption.js';
+import { readInputText, writeFileAtomic } from './file-io.js';
 import { openPkcs11Token } from './pkcs11.js';
 import { softwareSigner, type Signer } from './signer.js';
 
@@ -45,32 +45,6 @@ export interface SecretOptions {
   readonly passphrase?: string;
   /** PKCS#11 user PIN; else CANCUOC_PKCS11_PIN. */
   readonly pin?: string;
-}
-
-/**
- * Writes `data` so that readers see either the old file or the whole new one: temp file in the
- * same directory, fsync, rename over the target, fsync the directory.
- */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.chmod(mode); // the umask may have narrowed or the caller widened it
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fh.close();
-  await rename(tmp, path);
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }
 
 /**
@@ -224,9 +198,9 @@ async function readPrivateKey(path: string, encrypted: boolean, passphrase?: str
 async function readKeyPem(path: string, encrypted: boolean): Promise<string> {
   let pem: string;
   try {
-    pem = await readFile(path, 'utf8');
+    pem = await readInputText(path, 'pem');
   } catch (e) {
-    throw new CancuocError('KEYSTORE_READ_FAILED', `cannot read key file: ${(e as Error).message}`, { file: path }, { cause: e });
+    throw new CancuocError('KEYSTORE_READ_FAILED', (e as Error).message, {}, { cause: e });
   }
   const isEncrypted = pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
   if (isEncrypted !== encrypted || (!isEncrypted && !pem.includes('-----BEGIN PRIVATE KEY-----'))) {

@@ -4,7 +4,7 @@
  * §5–§9) — and `loadPki` to use it. pki.json records the files and where each key lives; it is
  * written last, so a directory with pki.json is a finished PKI.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { equalBytes } from '../lds/bytes.js';
 import { CancuocError, ParseError, ValidationError } from '../lds/errors.js';
@@ -19,12 +19,12 @@ import {
   rekeyKeyFile,
   resolvePassphrase,
   savePrivateKey,
-  writeFileAtomic,
   type KeyRef,
   type LoadedSigner,
   type RekeyOutcome,
   type SecretOptions,
 } from './keystore.js';
+import { readInputFile, removeTemporaries, writeFileAtomic, type InputKind } from './file-io.js';
 import { issueMasterList } from './masterlist.js';
 import { openPkcs11Token, type Pkcs11Token } from './pkcs11.js';
 import { generateSoftwareKey, type Signer } from './signer.js';
@@ -121,6 +121,7 @@ export async function initPki(options: InitPkiOptions): Promise<PkiManifest> {
     throw new ValidationError('PKI_EXISTS', 'a PKI already exists here; refusing to overwrite it', { file: join(dir, FILES.manifest) });
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await removeTemporaries(dir); // left by an interrupted pki init
   const now = options.now ?? new Date();
   const organization = options.organization ?? 'cancuoc';
   const token = options.pkcs11 === undefined ? undefined : openPkcs11Token(options.pkcs11);
@@ -203,11 +204,11 @@ async function newKey(
 
 /** Opens an existing PKI: certificates, CRL, master list and a signer for each key. */
 export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise<Pki> {
-  const manifest = parseManifest(await readText(join(dir, FILES.manifest)), join(dir, FILES.manifest));
+  const manifest = parseManifest(await readText(dir, FILES.manifest, 'json'), join(dir, FILES.manifest));
   const certificates = {} as Record<Role, Uint8Array>;
-  for (const role of ROLES) certificates[role] = fromPem(await readText(join(dir, manifest.files[role])));
-  const crl = fromPem(await readText(join(dir, manifest.files.crl)), 'X509 CRL');
-  const masterList = await readBytes(join(dir, manifest.files.masterList));
+  for (const role of ROLES) certificates[role] = fromPem(await readText(dir, manifest.files[role], 'pem'));
+  const crl = fromPem(await readText(dir, manifest.files.crl, 'pem'), 'X509 CRL');
+  const masterList = await readBytes(dir, manifest.files.masterList, 'trust');
   // Ask for the passphrase once, only if a key file needs it.
   const encrypted = ROLES.some((r) => {
     const ref = manifest.keys[r];
@@ -248,7 +249,7 @@ export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise
  * keys are left alone. Each file is replaced atomically, so an interrupted run can be run again.
  */
 export async function rekeyPki(dir: string, secrets: SecretOptions = {}): Promise<readonly RekeyOutcome[]> {
-  const manifest = parseManifest(await readText(join(dir, FILES.manifest)), join(dir, FILES.manifest));
+  const manifest = parseManifest(await readText(dir, FILES.manifest, 'json'), join(dir, FILES.manifest));
   type FileRef = Extract<KeyRef, { kind: 'pkcs8' }>;
   const refs = ROLES.map((r) => manifest.keys[r]).filter((ref): ref is FileRef => ref.kind === 'pkcs8' && ref.encrypted);
   if (refs.length === 0) return Object.freeze([]);
@@ -299,15 +300,19 @@ function parseManifest(text: string, file: string): PkiManifest {
   return deepFreeze({ format: PKI_FORMAT, suite, country: m.country as string, created: m.created as string, files: files as typeof FILES, keys, crlNumber: m.crlNumber as number });
 }
 
-async function readText(path: string): Promise<string> {
-  return Buffer.from(await readBytes(path)).toString('utf8');
+async function readText(dir: string, name: string, kind: InputKind): Promise<string> {
+  return Buffer.from(await readBytes(dir, name, kind)).toString('utf8');
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
+async function readBytes(dir: string, name: string, kind: InputKind): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(path));
+    return await readInputFile(join(dir, name), kind);
   } catch (e) {
-    throw new CancuocError('PKI_READ_FAILED', `cannot read ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
+    // pki.json is written last: a folder with files but no pki.json is an interrupted pki init
+    if (name === FILES.manifest && (e as CancuocError).code === 'INPUT_NOT_FOUND' && (await readdir(dir).catch(() => [])).length > 0) {
+      throw new ValidationError('PKI_INCOMPLETE', `${dir} has no ${FILES.manifest}: pki init was interrupted; run pki init --out ${dir} again`, { file: dir });
+    }
+    throw new CancuocError('PKI_READ_FAILED', (e as Error).message, {}, { cause: e });
   }
 }
 

@@ -67,6 +67,8 @@ function optionalText(raw: Record<string, unknown>, field: string, max: number):
   return raw[field] === undefined || raw[field] === null ? null : text(raw, field, max);
 }
 
+const VIETNAM_UTC_OFFSET_MS = 7 * 3600 * 1000;
+
 /** A real calendar date in ISO form; returned as UTC milliseconds for comparisons. */
 function isoDate(raw: Record<string, unknown>, field: string): { iso: string; time: number } {
   const v = raw[field];
@@ -75,9 +77,11 @@ function isoDate(raw: Record<string, unknown>, field: string): { iso: string; ti
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const time = Date.UTC(y, mo - 1, d);
   const back = new Date(time);
-  if (y < 1900 || back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) {
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) {
     throw invalid(field, `${v as string} is not a calendar date`);
   }
+  // DG13 and the QR carry four-digit years, but the MRZ's YYMMDD needs a century rule (cccd-profile.md)
+  if (y < 1900) throw invalid(field, `${v as string} is before 1900, the earliest date a record may hold`);
   return { iso: v as string, time };
 }
 
@@ -117,6 +121,8 @@ export function parseCitizenRecord(json: unknown): CitizenRecord {
   const issue = isoDate(raw, 'dateOfIssue');
   const expiry = raw.dateOfExpiry === null ? null : isoDate(raw, 'dateOfExpiry');
   if (issue.time <= birth.time) throw invalid('dateOfIssue', 'must be after the date of birth');
+  // a card is not issued ahead of time; "today" in Viet Nam (UTC+7), where the card is issued (docs/input-limits.md)
+  if (issue.time > Date.now() + VIETNAM_UTC_OFFSET_MS) throw invalid('dateOfIssue', `${issue.iso} is in the future`);
   if (expiry !== null && expiry.time <= issue.time) throw invalid('dateOfExpiry', 'must be after the date of issue');
 
   if (typeof raw.id !== 'string' || !/^[0-9]{12}$/.test(raw.id)) throw invalid('id', 'expected 12 digits');

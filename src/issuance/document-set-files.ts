@@ -4,11 +4,11 @@
  * for), and manifest.json. Every file is written atomically; the manifest goes last, so a set with
  * a manifest is complete.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { encryptPkcs8 } from '../crypto/key-encryption.js';
-import { resolvePassphrase, writeFileAtomic } from '../crypto/keystore.js';
+import { replaceDirectory, writeFileAtomic } from '../crypto/file-io.js';
+import { resolvePassphrase } from '../crypto/keystore.js';
 import type { DocumentSetManifest, DocumentSet as PersonalizationSet } from '../reader/personalize.js';
 import type { DocumentSet } from './document-set.js';
 
@@ -19,14 +19,21 @@ export type { DocumentSetManifest };
 export interface WriteOptions {
   readonly insecurePlainKeys?: boolean;
   readonly passphrase?: string;
+  /** Replace a non-empty output folder (the whole set, never file by file). */
+  readonly force?: boolean;
 }
 
+/** Writes the set as the folder `dir`, which must be missing or empty unless `options.force` (see replaceDirectory). */
 export async function writeDocumentSet(dir: string, set: DocumentSet, options: WriteOptions = {}): Promise<DocumentSetManifest> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return replaceDirectory(dir, options.force === true, (staging) => writeSetFiles(staging, set, options));
+}
+
+/** The files of a set into an existing folder; personal data and keys are 0600. */
+export async function writeSetFiles(dir: string, set: DocumentSet, options: WriteOptions): Promise<DocumentSetManifest> {
   const encrypted = options.insecurePlainKeys !== true;
   const passphrase = encrypted ? await resolvePassphrase(options.passphrase, 'the chip keys') : undefined;
   const manifest = manifestOf(set, encrypted);
-  for (const [name, bytes] of set.files) await writeFileAtomic(join(dir, manifest.files[name]!), bytes, 0o644);
+  for (const [name, bytes] of set.files) await writeFileAtomic(join(dir, manifest.files[name]!), bytes, 0o600);
   await writeFileAtomic(join(dir, manifest.keys.aa), await pkcs8(set.keys.aa, passphrase));
   await writeFileAtomic(join(dir, manifest.keys.ca), await pkcs8(set.keys.ca, passphrase));
   await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);

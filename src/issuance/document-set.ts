@@ -13,9 +13,10 @@ import { encodeDg15 } from '../lds/dg15.js';
 import { dg2FromFaceRecords } from '../lds/dg2.js';
 import { dg3FromFingerRecords } from '../lds/dg3.js';
 import { faceRecordFromJpeg } from '../lds/face-record.js';
-import { decodeMinutiaeRecord } from '../lds/finger-minutiae.js';
+import { decodeMinutiaeRecord, type FingerMinutiaeRecord } from '../lds/finger-minutiae.js';
 import { canFromId, documentNumberFromId } from '../lds/cccd-id.js';
 import { OID } from '../lds/oid.js';
+import { ValidationError } from '../lds/errors.js';
 import { protocolOid, type SecurityInfoInput } from '../lds/security-infos.js';
 import type { HashName } from '../crypto/algorithms.js';
 import { signSod } from '../crypto/sod-sign.js';
@@ -67,10 +68,32 @@ export interface DocumentSet {
   readonly portrait: { readonly width: number; readonly height: number; readonly bytes: number };
 }
 
+/**
+ * Finger templates a card should not carry (docs/input-limits.md, "Doubtful input"): a view with
+ * no minutiae matches nothing, and the same view twice (same position and minutiae: one file
+ * given twice) takes the place of a second finger. Two different templates with one position
+ * code are kept: ISO/IEC 19794-2 §7.4 allows several views of a finger.
+ */
+function checkFingers(records: readonly FingerMinutiaeRecord[]): void {
+  const seen = new Set<string>();
+  records.forEach((record, r) =>
+    record.views.forEach((view, v) => {
+      const where = `fingers[${r}].views[${v}]`;
+      if (view.minutiae.length === 0) throw new ValidationError('FINGER_NO_MINUTIAE', 'a finger view with 0 minutiae', { field: where });
+      const key = JSON.stringify([view.position, view.minutiae]);
+      if (seen.has(key)) throw new ValidationError('FINGER_DUPLICATE', `the same finger view (position ${view.position}) given twice`, { field: where });
+      seen.add(key);
+    }),
+  );
+}
+
 export async function buildDocumentSet(input: DocumentSetInput): Promise<DocumentSet> {
   const { record } = input;
   const fingers = input.fingers ?? [];
-  if (fingers.length > 2) throw new RangeError(`"fingers" expected at most 2 records, got ${fingers.length}`);
+  // user input (lds build --finger): a typed error, as enroll gives (cccd-profile.md: two fingers)
+  if (fingers.length > 2) throw new ValidationError('FINGER_COUNT', `${fingers.length} finger records given; a card holds at most 2`, { field: 'fingers' });
+  const fingerRecords = fingers.map((f) => decodeMinutiaeRecord(f));
+  checkFingers(fingerRecords);
   const portrait = await makePortrait(input.photo, {
     ...(input.faceBox === undefined ? {} : { faceBox: input.faceBox }),
     ...(input.photoBudget === undefined ? {} : { maxBytes: input.photoBudget }),
@@ -80,7 +103,7 @@ export async function buildDocumentSet(input: DocumentSetInput): Promise<Documen
   const dataGroups = new Map<number, Uint8Array>();
   dataGroups.set(1, citizenDg1(record));
   dataGroups.set(2, dg2FromFaceRecords([faceRecordFromJpeg(portrait.jpeg)]));
-  if (fingers.length > 0) dataGroups.set(3, dg3FromFingerRecords(fingers.map((f) => decodeMinutiaeRecord(f))));
+  if (fingers.length > 0) dataGroups.set(3, dg3FromFingerRecords(fingerRecords));
   dataGroups.set(13, encodeDg13(citizenDg13(record)));
   dataGroups.set(14, encodeDg14(dg14Infos(keys)));
   dataGroups.set(15, encodeDg15(spki(keys.aa)));

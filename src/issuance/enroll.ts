@@ -4,16 +4,15 @@
  * and the signed VDS seal (qr-payloads.ts), and the printed card face (card-face.ts).
  * Issue 5 §1; the files on disk extend those of `lds build`.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SUITES, type HashName } from '../crypto/algorithms.js';
-import { writeFileAtomic } from '../crypto/keystore.js';
+import { replaceDirectory, writeFileAtomic } from '../crypto/file-io.js';
 import type { Signer } from '../crypto/signer.js';
 import { ValidationError } from '../lds/errors.js';
 import { renderCardFace, type CardFace } from './card-face.js';
 import type { CitizenRecord } from './citizen.js';
 import { buildDocumentSet, type AaKeyType, type DocumentSet } from './document-set.js';
-import { writeDocumentSet, type DocumentSetManifest, type WriteOptions } from './document-set-files.js';
+import { writeSetFiles, type DocumentSetManifest, type WriteOptions } from './document-set-files.js';
 import { fingerInputToIso, type FingerInput } from './finger-input.js';
 import { makePortrait, type FaceBox, type Portrait } from './portrait.js';
 import { cccdQrText, cccdSeal } from './qr-payloads.js';
@@ -135,16 +134,17 @@ export const ENROLL_FILES = Object.freeze({
 });
 
 /**
- * Writes the enrollment: the QR payloads and card faces first, then the document set, whose
- * manifest.json is written last — so a directory with a manifest is a complete enrollment.
+ * Writes the enrollment as the folder `dir` in one step (replaceDirectory): the QR payloads,
+ * the card faces and the document set. `dir` must be missing or empty unless `options.force`.
  */
 export async function writeEnrollment(dir: string, enrollment: Enrollment, options: WriteOptions = {}): Promise<DocumentSetManifest> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(join(dir, ENROLL_FILES.qrPlain), enrollment.qrPlain, 0o600);
-  if (enrollment.qrSeal !== undefined) await writeFileAtomic(join(dir, ENROLL_FILES.qrSeal), enrollment.qrSeal, 0o600);
-  if (enrollment.cardFace !== undefined) {
-    await writeFileAtomic(join(dir, ENROLL_FILES.front), enrollment.cardFace.front, 0o600);
-    await writeFileAtomic(join(dir, ENROLL_FILES.back), enrollment.cardFace.back, 0o600);
-  }
-  return writeDocumentSet(dir, enrollment.documentSet, options);
+  return replaceDirectory(dir, options.force === true, async (staging) => {
+    await writeFileAtomic(join(staging, ENROLL_FILES.qrPlain), enrollment.qrPlain, 0o600);
+    if (enrollment.qrSeal !== undefined) await writeFileAtomic(join(staging, ENROLL_FILES.qrSeal), enrollment.qrSeal, 0o600);
+    if (enrollment.cardFace !== undefined) {
+      await writeFileAtomic(join(staging, ENROLL_FILES.front), enrollment.cardFace.front, 0o600);
+      await writeFileAtomic(join(staging, ENROLL_FILES.back), enrollment.cardFace.back, 0o600);
+    }
+    return writeSetFiles(staging, enrollment.documentSet, options);
+  });
 }

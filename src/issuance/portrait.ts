@@ -135,18 +135,37 @@ export function portraitCrop(imageWidth: number, imageHeight: number, face?: Fac
   return { left: Math.round(left), top: Math.round(top), width: Math.floor(width), height: Math.floor(height) };
 }
 
-/** Crops, resizes and compresses until the JPEG fits the budget: quality first, then size. */
+/**
+ * Crops, resizes and compresses until the JPEG fits the budget: quality first, then size. A photo
+ * libvips cannot decode (a truncated JPEG) is a PHOTO_UNREADABLE ValidationError on one line.
+ */
 export async function makePortrait(photo: Uint8Array, options: PortraitOptions = {}): Promise<Portrait> {
+  try {
+    return await portraitOf(photo, options);
+  } catch (e) {
+    if (e instanceof ValidationError) throw e;
+    const why = (e as Error).message.split('\n')[0]!.trim();
+    throw new ValidationError('PHOTO_UNREADABLE', `photo is not a readable image: ${why}`, { field: 'photo' }, { cause: e });
+  }
+}
+
+async function portraitOf(photo: Uint8Array, options: PortraitOptions): Promise<Portrait> {
   await checkPhoto(photo);
   const maxBytes = options.maxBytes ?? 15_000;
   const grayscale = options.grayscale ?? false;
-  const meta = await sharp(photo).rotate().metadata();
+  const meta = await sharp(photo).metadata();
   if (isPreparedPortrait(meta, photo.length, options, maxBytes)) {
     // Already an ICAO portrait within budget (e.g. made by an earlier makePortrait for the card
     // face): keep its bytes rather than lose quality to a second JPEG generation.
-    return Object.freeze({ jpeg: photo, width: meta.width!, height: meta.height!, quality: 0, grayscale: meta.channels === 1 });
+    return Object.freeze({ jpeg: photo, width: meta.width, height: meta.height, quality: 0, grayscale: meta.channels === 1 });
   }
-  const crop = portraitCrop(meta.width ?? 0, meta.height ?? 0, options.faceBox);
+  // metadata() gives the stored size; the crop applies after the EXIF rotation (orientation 5–8 swap the sides)
+  const { width, height } = meta.autoOrient;
+  const box = options.faceBox;
+  if (box !== undefined && (box.left + box.width > width || box.top + box.height > height)) {
+    throw new ValidationError('FACE_BOX_OUTSIDE', `face box ${box.left},${box.top},${box.width},${box.height} is outside the ${width}×${height} photo`, { field: 'faceBox' });
+  }
+  const crop = portraitCrop(width, height, box);
   const cropped = await sharp(photo).rotate().extract(crop).toBuffer();
   for (let width = options.width ?? 420; width >= MIN_OUTPUT_WIDTH; width = Math.floor(width * 0.85)) {
     const height = Math.round(width / ASPECT);

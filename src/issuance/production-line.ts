@@ -20,7 +20,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digest } from '../crypto/algorithms.js';
-import { writeFileAtomic } from '../crypto/keystore.js';
+import { writeFileAtomic } from '../crypto/file-io.js';
 import { commandApdu, decodeResponseApdu, encodeCommandApdu, INS, swHex } from '../lds/apdu.js';
 import { equalBytes, hex } from '../lds/bytes.js';
 import { canFromId } from '../lds/cccd-id.js';

@@ -9,8 +9,8 @@
  * (the last three optional); `fingers` holds up to two paths separated by `;`, `faceBox` four
  * whole numbers `x y w h`, `grayscale` `true` or empty.
  */
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import { readInputFile, readInputText } from '../crypto/file-io.js';
 import type { Signer } from '../crypto/signer.js';
 import { ValidationError } from '../lds/errors.js';
 import { parseCitizenRecord, type CitizenRecord } from './citizen.js';
@@ -52,7 +52,7 @@ interface RawEntry {
  */
 export async function loadQueueFile(file: string, cwd: string = process.cwd()): Promise<readonly QueueEntry[]> {
   if (typeof file !== 'string' || file === '') throw new TypeError('"file" expected a path');
-  const text = await readFile(file, 'utf8');
+  const text = await readInputText(file, 'queue');
   const raws = file.toLowerCase().endsWith('.csv') ? csvEntries(text) : jsonlEntries(text);
   const entries: QueueEntry[] = [];
   const seen = new Set<string>();
@@ -161,8 +161,8 @@ async function toEntry(raw: RawEntry, line: number, cwd: string): Promise<QueueE
   let recordJson: unknown = raw.record;
   if (typeof raw.record === 'string') {
     const recordPath = path(raw.record, 'record');
-    recordJson = await readFile(recordPath, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw lineError(line, `record ${raw.record as string}: ${e.code ?? e.message}`, 'record');
+    recordJson = await readInputText(recordPath, 'json').catch((e: Error) => {
+      throw lineError(line, e.message, 'record');
     });
   } else if (raw.record === undefined) {
     throw lineError(line, 'record is missing', 'record');
@@ -209,7 +209,7 @@ export interface LineSigners {
  */
 export async function enrollQueueEntry(stored: unknown, signers: LineSigners, photoBudget?: number): Promise<Enrollment> {
   const entry = queueEntryOf(stored);
-  const [photo, ...fingers] = await Promise.all([entry.photo, ...entry.fingers].map(async (f) => new Uint8Array(await readFile(f))));
+  const [photo, ...fingers] = await Promise.all([entry.photo, ...entry.fingers].map((f, i) => readInputFile(f, i === 0 ? 'photo' : 'finger')));
   return enroll({
     record: entry.record,
     photo: photo!,

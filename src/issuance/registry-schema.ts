@@ -3,7 +3,7 @@
  * recording the last one applied, and the migration that brings a database up to date.
  */
 import type Database from 'better-sqlite3';
-import { CancuocError } from '../lds/errors.js';
+import { CancuocError, ValidationError } from '../lds/errors.js';
 import { AUDIT_SCHEMA } from './audit-log.js';
 import { CLAIMS_SCHEMA, LIVE_SQL } from './registry-claims.js';
 
@@ -73,4 +73,20 @@ export function migrate(db: Db, path: string): void {
   });
   let more = true;
   while (more) more = step.immediate();
+}
+
+/**
+ * An existing file, before anything is written to it: a registry of this cancuoc's schema (or an
+ * older one that a writer may migrate). An SQLite file without the registry's user_version, or an
+ * empty file, is not a registry.
+ */
+export function checkSchema(db: Db, path: string, readonly: boolean): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === 0) throw new ValidationError('REGISTRY_NOT_A_REGISTRY', 'not a cancuoc registry (no registry schema in it)', { file: path });
+  if (version > MIGRATIONS.length) {
+    throw new ValidationError('REGISTRY_TOO_NEW', `registry schema v${version} is newer than this cancuoc (v${MIGRATIONS.length})`, { file: path });
+  }
+  if (readonly && version < MIGRATIONS.length) {
+    throw new ValidationError('REGISTRY_OLD_SCHEMA', `registry schema v${version} predates this cancuoc (v${MIGRATIONS.length}); a command that writes (batch run) upgrades it`, { file: path });
+  }
 }

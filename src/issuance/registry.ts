@@ -11,13 +11,15 @@
  *
  * Batches, the one-run-at-a-time rule and the claims of several stations: registry-claims.ts.
  */
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { abytes, fromHex, hex } from '../lds/bytes.js';
 import { CancuocError, ValidationError } from '../lds/errors.js';
 import { appendAudit, parseFrozenJson, readAuditLog, type AuditDetails, type AuditRecord } from './audit-log.js';
 import { astation, astations, beat, claimCard, closeBatch, insertBatch, LIVE, LIVE_SQL, type Batch, type BatchOwner, type ClaimStep } from './registry-claims.js';
-import { migrate } from './registry-schema.js';
+import { checkSchema, migrate } from './registry-schema.js';
 
 export type { Batch } from './registry-claims.js';
 
@@ -31,6 +33,12 @@ export interface RegistryOptions {
   readonly actor?: string;
   /** false: the database must already exist (read and admin commands). Defaults to true. */
   readonly create?: boolean;
+  /**
+   * Open read-only (commands that only read: `registry show`, `audit verify`): nothing is written,
+   * not even the switch to WAL; the file must be a registry of this schema. Works on a read-only
+   * copy in a read-only folder. Implies create: false.
+   */
+  readonly readonly?: boolean;
   /** Clock, for tests; defaults to the system clock. */
   readonly now?: () => Date;
 }
@@ -137,23 +145,27 @@ export class Registry {
     if (typeof path !== 'string' || path === '') throw new TypeError('"path" expected a file path');
     const actor = options.actor ?? `${userInfo().username}@${hostname()}`;
     if (typeof actor !== 'string' || actor.length === 0 || actor.length > 200) throw new TypeError('"actor" expected 1 to 200 characters');
+    const readonly = options.readonly === true;
     let db: Db;
     try {
-      db = new Database(path, { fileMustExist: options.create === false });
+      db = openDatabase(path, readonly, options.create === false);
     } catch (e) {
-      throw new CancuocError('REGISTRY_OPEN_FAILED', `cannot open registry ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
+      throw registryFailure(path, e);
     }
     try {
       // First, so that another process setting up the same file makes this one wait, not fail.
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      enableWal(db, path);
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = ON');
-      migrate(db, path);
+      // An existing file is checked before anything is written to it (not even the WAL switch)
+      if (readonly || options.create === false) checkSchema(db, path, readonly);
+      if (!readonly) {
+        enableWal(db, path);
+        db.pragma('synchronous = FULL');
+        db.pragma('foreign_keys = ON');
+        migrate(db, path);
+      }
     } catch (e) {
       db.close();
-      if (e instanceof CancuocError) throw e;
-      throw new CancuocError('REGISTRY_OPEN_FAILED', `cannot open registry ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
+      throw registryFailure(path, e);
     }
     return new Registry(db, actor, options.now ?? (() => new Date()));
   }
@@ -501,6 +513,46 @@ const BUSY_TIMEOUT_MS = 10_000;
  * the same moment as another gets SQLITE_BUSY (the busy handler does not cover the switch) or the
  * old mode back, so it tries again for as long as the busy timeout.
  */
+/**
+ * A read-only open of a WAL database needs its -shm file; in a folder it cannot write (an
+ * auditor's 0444 copy in a 0555 folder) SQLite cannot make one (https://sqlite.org/wal.html#readonly),
+ * so the file is read into memory and opened from there.
+ */
+function openDatabase(path: string, readonly: boolean, mustExist: boolean): Db {
+  if (!readonly) return new Database(path, { fileMustExist: mustExist });
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    db.pragma('user_version'); // the first read is where SQLite opens the WAL index
+    return db;
+  } catch (e) {
+    const code = String((e as { code?: string }).code);
+    if (!/^SQLITE_(CANTOPEN|READONLY)/.test(code) || folderWritable(path)) throw e;
+    // no WAL index can be made here and none exists, so the file holds every commit: read a copy
+    const image = readFileSync(path);
+    if (image[18] === 2 && image[19] === 2) image.fill(1, 18, 20); // WAL → rollback header (sqlite.org/fileformat2.html §1.3.3)
+    return new Database(image, { readonly: true });
+  }
+}
+
+function folderWritable(path: string): boolean {
+  try {
+    accessSync(dirname(resolve(path)), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SQLite failures as typed errors naming the file: not a registry (exit 4), damaged (exit 4). */
+export function registryFailure(path: string, e: unknown): CancuocError {
+  if (e instanceof CancuocError) return e;
+  const code = (e as { code?: string }).code;
+  const message = (e as Error).message;
+  if (code === 'SQLITE_NOTADB') return new ValidationError('REGISTRY_NOT_A_REGISTRY', 'not a cancuoc registry (not an SQLite database)', { file: path });
+  if (code === 'SQLITE_CORRUPT') return new ValidationError('REGISTRY_DAMAGED', `registry file is damaged (SQLite: ${message}); restore it from a backup`, { file: path });
+  return new CancuocError('REGISTRY_OPEN_FAILED', `cannot use registry ${path}: ${message}`, { file: path }, { cause: e });
+}
+
 function enableWal(db: Db, path: string): void {
   const deadline = Date.now() + BUSY_TIMEOUT_MS;
   for (;;) {

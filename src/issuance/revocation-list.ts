@@ -4,7 +4,7 @@
  * docs/revocation-list.md), written atomically, the export itself recorded in the audit log.
  */
 import { digest } from '../crypto/algorithms.js';
-import { writeFileAtomic } from '../crypto/keystore.js';
+import { writeFileAtomic } from '../crypto/file-io.js';
 import { issueRevocationList, type RevokedDocument } from '../crypto/revocation-list.js';
 import type { Signer } from '../crypto/signer.js';
 import { hex } from '../lds/bytes.js';
@@ -58,7 +58,7 @@ export async function exportRevocationList(registry: Registry, options: Revocati
     certificate: options.certificate,
   });
   if (options.out !== undefined) {
-    await writeFileAtomic(options.out, bytes, 0o644);
+    await writeFileAtomic(options.out, bytes, 0o600);
     registry.logEvent('revocations.export', null, {
       documents: documents.length,
       thisUpdate: thisUpdate.toISOString(),

@@ -26,6 +26,11 @@ export interface Tlv {
 
 const MAX_TAG_BYTES = 3;
 const MAX_LENGTH_BYTES = 4;
+/**
+ * Deepest nesting of indefinite lengths, the only place this reader recurses: ICAO 9303 and
+ * RFC 5652/5280 structures nest a few dozen levels; 20,000 would overflow the stack.
+ */
+export const MAX_TLV_DEPTH = 64;
 
 /**
  * A TLV as positions in its source buffer. `value` and `raw` are views made on first use: a
@@ -90,11 +95,11 @@ function need(at: number, end: number, n: number, what: string, base: number): v
 
 /** Reads one TLV at `at` in `bytes`; `base` is the absolute offset of bytes[0]. */
 export function readTlv(bytes: Uint8Array, at = 0, mode: TlvMode = 'der', base = 0): Tlv {
-  return readIn(bytes, at, bytes.length, mode, base);
+  return readIn(bytes, at, bytes.length, mode, base, 0);
 }
 
 /** One TLV at `at` that must end by `end` (the end of the buffer, or of the value holding it). */
-function readIn(bytes: Uint8Array, at: number, end: number, mode: TlvMode, base: number): TlvView {
+function readIn(bytes: Uint8Array, at: number, end: number, mode: TlvMode, base: number, depth: number): TlvView {
   const start = at;
   need(at, end, 1, 'tag', base);
   const first = bytes[at++]!;
@@ -119,7 +124,7 @@ function readIn(bytes: Uint8Array, at: number, end: number, mode: TlvMode, base:
   if (l0 < 0x80) {
     length = l0;
   } else if (l0 === 0x80) {
-    return readIndefinite(bytes, start, at, end, tag, mode, base);
+    return readIndefinite(bytes, start, at, end, tag, mode, base, depth);
   } else {
     const n = l0 & 0x7f;
     if (n > MAX_LENGTH_BYTES) {
@@ -144,12 +149,15 @@ function readIn(bytes: Uint8Array, at: number, end: number, mode: TlvMode, base:
   return new TlvView(bytes, start, at, at + length, at + length, tag, base);
 }
 
-function readIndefinite(bytes: Uint8Array, start: number, valueStart: number, end: number, tag: number, mode: TlvMode, base: number): TlvView {
+function readIndefinite(bytes: Uint8Array, start: number, valueStart: number, end: number, tag: number, mode: TlvMode, base: number, depth: number): TlvView {
   if (mode === 'der' || (bytes[start]! & 0x20) === 0) {
     throw new ParseError('TLV_INDEFINITE_LENGTH', 'indefinite length not allowed here (X.690 §8.1.3.6)', {
       tag,
       offset: base + start,
     });
+  }
+  if (depth >= MAX_TLV_DEPTH) {
+    throw new ParseError('TLV_TOO_DEEP', `objects nested deeper than ${MAX_TLV_DEPTH} levels`, { tag, offset: base + start });
   }
   let at = valueStart;
   for (;;) {
@@ -157,7 +165,7 @@ function readIndefinite(bytes: Uint8Array, start: number, valueStart: number, en
     if (at >= end) {
       throw new ParseError('TLV_TRUNCATED', 'indefinite length without end-of-contents', { tag, offset: base + start });
     }
-    at += readIn(bytes, at, end, mode, base).size;
+    at += readIn(bytes, at, end, mode, base, depth + 1).size;
   }
   return new TlvView(bytes, start, valueStart, at, at + 2, tag, base);
 }
@@ -172,7 +180,7 @@ function readList(bytes: Uint8Array, from: number, end: number, mode: TlvMode, b
   let at = from;
   while (at < end) {
     if (mode === 'lenient' && isPadding(bytes, at, end)) break;
-    const t = readIn(bytes, at, end, mode, base);
+    const t = readIn(bytes, at, end, mode, base, 0);
     out.push(t);
     at += t.size;
   }

@@ -11,8 +11,8 @@
  * that reads a code alone looks for more, with every code found blanked out of the source.
  * Byte-mode content is returned as the exact bytes, never re-encoded from text.
  */
-import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
+import { readInputFile } from '../crypto/file-io.js';
 import { equalBytes } from '../lds/bytes.js';
 import { CancuocError, ParseError } from '../lds/errors.js';
 import { boxOf, fillBox, type Box, type EngineHit, type LumaFrame, type QrEngine } from './qr-engine.js';
@@ -222,9 +222,9 @@ async function load(input: Uint8Array | string): Promise<Uint8Array> {
   if (input instanceof Uint8Array) return input;
   if (typeof input !== 'string') throw new TypeError('"input" expected image bytes or a file path');
   try {
-    return new Uint8Array(await readFile(input));
+    return await readInputFile(input, 'qrImage');
   } catch (e) {
-    throw new CancuocError('QR_IMAGE_UNREADABLE', `cannot read ${input}: ${(e as Error).message}`, { file: input }, { cause: e });
+    throw new CancuocError('QR_IMAGE_UNREADABLE', (e as Error).message, {}, { cause: e });
   }
 }
 

@@ -9,7 +9,7 @@
  * in the wild that are not the plain v4 rule (see SignerFieldLayout).
  */
 import { abytes, concat, hex, readUintBE, uintBE } from '../lds/bytes.js';
-import { ParseError } from '../lds/errors.js';
+import { ParseError, ValidationError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { encodeLength } from '../lds/tlv.js';
 import { SUITES, type HashName } from '../crypto/algorithms.js';
@@ -360,7 +360,9 @@ export async function signVds(input: {
   readonly signer: Signer;
 }): Promise<Uint8Array> {
   const params = SUITES[input.signer.suite];
-  if (params?.keyType !== 'ec' || params.fieldBytes === undefined) throw new RangeError(`"signer" must be ECDSA, got ${String(input.signer.suite)}`);
+  if (params?.keyType !== 'ec' || params.fieldBytes === undefined) {
+    throw new ValidationError('SEAL_ALGORITHM', `a VDS seal is signed with ECDSA only (ICAO 9303-13 §2.4); the seal signer is ${String(input.signer.suite)}: use a PKI made with an ecdsa-* algorithm`, { field: 'signer' });
+  }
   const hash = HASH_BY_FIELD_BYTES.get(params.fieldBytes)!;
   const signedData = concat(encodeVdsHeader(input.header), encodeVdsMessageZone(input.features));
   const signature = ecdsaDerToRaw(await input.signer.sign(signedData, hash), params.fieldBytes);

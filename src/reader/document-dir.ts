@@ -3,8 +3,9 @@
  * (DG1.bin, SOD.bin, COM.bin), or the names other eMRTD projects publish their test files under
  * (Datagroup1.bin, EF_SOD.bin, EF_DG14.bin, ef0101.bin by file id). Names are matched without case.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readInputFile } from '../crypto/file-io.js';
 import { ValidationError } from '../lds/errors.js';
 import { fileByFid, LDS_FILES, type LdsFile } from '../lds/files.js';
 
@@ -43,7 +44,7 @@ export async function readDocumentDir(dir: string): Promise<DocumentFiles> {
     if (earlier !== undefined) {
       throw new ValidationError('DIR_AMBIGUOUS', `both ${earlier} and ${entry} hold ${lds.name}`, { file: join(dir, entry) });
     }
-    files.set(lds.name, new Uint8Array(await readFile(join(dir, entry))));
+    files.set(lds.name, await readInputFile(join(dir, entry), 'ef'));
     sources.set(lds.name, entry);
   }
   if (!files.has('SOD')) {

@@ -14,7 +14,6 @@
  */
 
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFile as readFileFromDisk } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { commandApdu, encodeCommandApdu, decodeResponseApdu, INS, swHex, type CommandApdu } from '../lds/apdu.js';
 import { ascii, concat, equalBytes, uintBE } from '../lds/bytes.js';
@@ -24,6 +23,7 @@ import { encodeOid } from '../lds/oid.js';
 import { decodePublicKey } from '../lds/public-key.js';
 import { childrenOf, decodeTlv, encodeTlv } from '../lds/tlv.js';
 import { ecDomainByNodeName, i2os, os2i } from '../crypto/curves.js';
+import { readInputFile, readInputText } from '../crypto/file-io.js';
 import { LDS1_AID, openCard } from './card-session.js';
 import { learnReadLimits, selectEf, SHORT_LIMITS, type ReadLimits } from './read-file.js';
 import { plainExchange, type Exchange } from './secure-transport.js';
@@ -94,16 +94,16 @@ export async function loadDocumentSet(dir: string, passphrase?: string): Promise
   if (typeof dir !== 'string') throw new TypeError('"dir" expected a directory path');
   let manifestJson: unknown;
   try {
-    manifestJson = JSON.parse(await readFileFromDisk(join(dir, 'manifest.json'), 'utf8'));
+    manifestJson = JSON.parse(await readInputText(join(dir, 'manifest.json'), 'json'));
   } catch (e) {
     if (e instanceof SyntaxError) throw manifestError('(root)', 'is not JSON');
     throw e;
   }
   const manifest = checkManifest(manifestJson);
   const files = new Map<string, Uint8Array>();
-  for (const [name, path] of Object.entries(manifest.files)) files.set(name, new Uint8Array(await readFileFromDisk(join(dir, path))));
+  for (const [name, path] of Object.entries(manifest.files)) files.set(name, await readInputFile(join(dir, path), 'ef'));
   const key = async (name: string): Promise<KeyObject> => {
-    const pem = await readFileFromDisk(join(dir, name), 'utf8');
+    const pem = await readInputText(join(dir, name), 'pem');
     const encrypted = pem.includes('ENCRYPTED PRIVATE KEY');
     if (encrypted && (passphrase === undefined || passphrase === '')) {
       throw new ValidationError('PASSPHRASE_REQUIRED', `${name} is encrypted: set CANCUOC_PASSPHRASE`, { file: name });

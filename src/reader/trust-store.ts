@@ -5,13 +5,14 @@
  * never by comparing DN strings. Certificates and CRLs are parsed by x509.ts, which keeps the
  * exact signed bytes (tbsCertificate, tbsCertList) for signature checks.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { readInputFile } from '../crypto/file-io.js';
 import { decodeMasterList } from '../crypto/masterlist.js';
 import { decodeRevocationList, findRevokedDocument, type RevocationList, type RevokedDocument } from '../crypto/revocation-list.js';
 import { verifySignerInfo } from '../crypto/signature.js';
 import { equalBytes } from '../lds/bytes.js';
-import { attempt } from '../lds/errors.js';
+import { attempt, ParseError, type CancuocError } from '../lds/errors.js';
 import { findCmsSigner, isSignedBy, mayHaveIssued } from './signers.js';
 import { countryFault, readSigningTime, signerFault, signingTimeOf, unusableProblem, type ChainResult } from './signer-policy.js';
 import { decodePem, derObjects, pkiFileKind, sniffDer, type PkiFileKind } from './pki-files.js';
@@ -339,7 +340,7 @@ export class TrustStore {
     };
     for (const f of kinds) {
       if (f.kind.ok) continue;
-      if (options.throwOnError === true) throw f.kind.error;
+      if (options.throwOnError === true) throw namedError(f.name, f.kind.error);
       put(f, loaded(f.name, 'unknown', false, f.kind.error.message, f.kind.error.code));
     }
     for (const order of LOAD_PASSES) {
@@ -349,7 +350,9 @@ export class TrustStore {
         const before = index.get(f);
         if (before !== undefined && report[before]!.code !== 'CRL_ISSUER_NOT_TRUSTED') continue;
         if (options.throwOnError === true) {
-          put(f, { ...this.add(f.bytes, options), file: f.name });
+          const r = attempt(() => this.add(f.bytes, options));
+          if (!r.ok) throw namedError(f.name, r.error);
+          put(f, { ...r.value, file: f.name });
           continue;
         }
         const r = attempt(() => this.add(f.bytes, options));
@@ -368,7 +371,7 @@ export class TrustStore {
       .filter((d) => d.isFile() && PKI_EXTENSIONS.has(extname(d.name).toLowerCase()))
       .map((d) => d.name)
       .sort();
-    const files = await Promise.all(names.map(async (name) => ({ name, bytes: new Uint8Array(await readFile(join(path, name))) })));
+    const files = await Promise.all(names.map(async (name) => ({ name, bytes: await readInputFile(join(path, name), 'trust') })));
     return this.addInOrder(files, options);
   }
 }
@@ -381,8 +384,12 @@ export interface TrustLoadOptions {
 }
 
 /** Load order: each kind is checked against the anchors loaded before it; CRLs twice (see addInOrder). */
-export const KIND_ORDER: readonly PkiFileKind[] = Object.freeze(['certificate', 'crl', 'master-list', 'revocation-list']);
 const LOAD_PASSES: readonly PkiFileKind[] = Object.freeze(['certificate', 'crl', 'master-list', 'crl', 'revocation-list']);
+
+/** A command-line trust file that fails: the message names the file, the code stays the parser's. */
+function namedError(file: string, error: CancuocError): ParseError {
+  return new ParseError(error.code, `trust file ${file}: ${error.message}`, {}, { cause: error });
+}
 
 function loaded(file: string, kind: LoadedFile['kind'], ok: boolean, detail: string, code?: string): LoadedFile {
   return Object.freeze({ file, kind, ok, detail, ...(code !== undefined && { code }) });

@@ -12,9 +12,9 @@ import {
   parseKeyRef,
   resolvePassphrase,
   savePrivateKey,
-  writeFileAtomic,
   type KeyRef,
 } from '../../../src/crypto/keystore.js';
+import { writeFileAtomic } from '../../../src/crypto/file-io.js';
 import { generateSoftwareKey } from '../../../src/crypto/signer.js';
 import { hex } from '../../../src/lds/bytes.js';
 import { CancuocError, ParseError, ValidationError } from '../../../src/lds/errors.js';
