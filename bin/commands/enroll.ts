@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
+import { writeFileAtomic } from '../../src/crypto/keystore.js';
 import { enroll, ENROLL_FILES, writeEnrollment, type CardQr } from '../../src/issuance/enroll.js';
 import type { FaceBox } from '../../src/issuance/portrait.js';
+import { renderPreview } from '../../src/issuance/portrait-preview.js';
 import { photoBudgetOption, sodHashOption } from './options.js';
 
 interface EnrollOptions {
@@ -19,6 +21,7 @@ interface EnrollOptions {
   photoBudget: string;
   cardQr: string;
   insecurePlainKeys?: boolean;
+  preview?: string;
 }
 
 /** `--face-box x,y,w,h` in pixels of the photo. */
@@ -40,7 +43,8 @@ export function registerEnroll(program: Command): void {
     .option('--finger <file...>', 'finger template: ISO/IEC 19794-2, ANSI INCITS 378 or JSON minutiae list; one or two fingers')
     .requiredOption('--pki <dir>', 'PKI made by `cancuoc pki init`')
     .requiredOption('--out <dir>', 'directory for the enrollment')
-    .option('--face-box <x,y,w,h>', 'where the head is in the photo, in pixels (default: the centre)')
+    .option('--face-box <x,y,w,h>', 'where the head is in the photo, in pixels (default: found by the face detector)')
+    .option('--preview <file.png>', 'also write the photo with the face, the eyes and the portrait crop drawn on it')
     .option('--grayscale', 'grayscale portrait')
     .option('--hash <name>', 'SOD hash: sha256, sha384 or sha512', 'sha256')
     .option('--photo-budget <bytes>', 'largest DG2 JPEG', '15000')
@@ -80,6 +84,10 @@ export function registerEnroll(program: Command): void {
             `(portrait ${portrait.width}×${portrait.height}, ${portrait.bytes} bytes; ${enrollment.fingers.length} finger template(s))\n`,
         );
         for (const note of enrollment.notes) process.stdout.write(`note: ${note}\n`);
+        if (opts.preview !== undefined) {
+          await writeFileAtomic(opts.preview, await renderPreview(photo, enrollment.portrait.analysis));
+          process.stdout.write(`preview written to ${opts.preview}\n`);
+        }
       } finally {
         pki.close();
       }

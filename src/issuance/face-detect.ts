@@ -96,26 +96,36 @@ export function loadFaceDetector(): Promise<FaceApi> {
 /** Every face found, largest first. The photo must be decodable (checked before). */
 export async function detectFaces(photo: Uint8Array): Promise<readonly DetectedFace[]> {
   const api = await loadFaceDetector();
-  const { data, info } = await sharp(photo)
+  const small = await sharp(photo)
     .rotate()
     .removeAlpha()
     .toColourspace('srgb')
     .resize(INPUT_SIZE, INPUT_SIZE, { fit: 'inside', withoutEnlargement: true })
     .raw()
     .toBuffer({ resolveWithObject: true });
+  const { info } = small;
   const meta = await sharp(photo).rotate().metadata();
-  const shown = meta.orientation !== undefined && meta.orientation >= 5 ? { w: meta.height!, h: meta.width! } : { w: meta.width!, h: meta.height! };
-  const scale = shown.w / info.width;
-  const run = queue.then(async () => {
-    const input = api.tf.tensor3d(Int32Array.from(data), [info.height, info.width, 3], 'int32');
-    try {
-      return await api.detectAllFaces(input, new api.TinyFaceDetectorOptions({ inputSize: INPUT_SIZE, scoreThreshold: MIN_SCORE })).withFaceLandmarks(true);
-    } finally {
-      input.dispose();
-    }
-  });
-  queue = run.catch(() => undefined);
-  const found = await run;
+  const shown = meta.orientation !== undefined && meta.orientation >= 5 ? meta.height! : meta.width!;
+  const scale = shown / info.width;
+  const run = (data: Buffer): Promise<FaceApiResult[]> => {
+    const next = queue.then(async () => {
+      const input = api.tf.tensor3d(Int32Array.from(data), [info.height, info.width, 3], 'int32');
+      try {
+        return await api.detectAllFaces(input, new api.TinyFaceDetectorOptions({ inputSize: INPUT_SIZE, scoreThreshold: MIN_SCORE })).withFaceLandmarks(true);
+      } finally {
+        input.dispose();
+      }
+    });
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  let found = await run(small.data);
+  if (found.length === 0) {
+    // Contrast stretched, for the detector only, when nothing was found: a dark or washed-out face
+    // is still found, then judged on its own pixels (photo-judge.ts) with a reason the operator can act on.
+    const raw = { width: info.width, height: info.height, channels: 3 as const };
+    found = await run(await sharp(small.data, { raw }).normalise().raw().toBuffer());
+  }
   const at = (p: Pt): Point => Object.freeze({ x: p.x * scale, y: p.y * scale });
   const centre = (pts: Pt[]): Point => at({ x: pts.reduce((s, p) => s + p.x, 0) / pts.length, y: pts.reduce((s, p) => s + p.y, 0) / pts.length });
   return Object.freeze(

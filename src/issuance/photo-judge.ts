@@ -25,10 +25,10 @@ export const LIMITS = Object.freeze({
   otherFaceShare: 0.35,
   /** Face region: mean luma and the share of clipped pixels (≥ 250 or ≤ 5). */
   minFaceLuma: 60,
-  maxFaceLuma: 215,
+  maxFaceLuma: 220,
   maxFaceClipped: 0.2,
-  /** Face region normalised to 40 px between the eyes: standard deviation of the Laplacian. */
-  minFaceSharpness: 5,
+  /** Face region normalised to 40 px between the eyes: spread of the Laplacian over spread of the luma (sharp astronaut 0.7, blurred by σ 1.5: 0.2). */
+  minFaceSharpness: 0.3,
   /** Background zones of the portrait (luma): spread within a zone and between the zones' means. */
   maxBackgroundSpread: 16,
   maxBackgroundStep: 40,
@@ -105,11 +105,16 @@ export function measureFace(patch: Grey): FaceMeasures {
       n++;
     }
   }
-  const mean = lapSum / Math.max(1, n);
+  const lapMean = lapSum / Math.max(1, n);
+  const meanLuma = sum / Math.max(1, data.length);
+  let lumaSq = 0;
+  for (const v of data) lumaSq += (v - meanLuma) ** 2;
+  // Edge strength relative to the patch's contrast, so that a dim but sharp face is not called blurred.
+  const contrast = Math.max(8, Math.sqrt(lumaSq / Math.max(1, data.length)));
   return Object.freeze({
-    meanLuma: sum / Math.max(1, data.length),
+    meanLuma,
     clippedShare: clipped / Math.max(1, data.length),
-    sharpness: Math.sqrt(Math.max(0, lapSq / Math.max(1, n) - mean * mean)),
+    sharpness: Math.sqrt(Math.max(0, lapSq / Math.max(1, n) - lapMean * lapMean)) / contrast,
   });
 }
 
@@ -119,7 +124,7 @@ export function judgeFacePatch(patch: Grey): FaceMeasures {
   if (m.meanLuma > LIMITS.maxFaceLuma || m.clippedShare > LIMITS.maxFaceClipped) {
     refuse('FACE_OVEREXPOSED', `face overexposed (mean ${m.meanLuma.toFixed(0)}/255, ${(m.clippedShare * 100).toFixed(0)} % clipped on the face)`);
   }
-  if (m.sharpness < LIMITS.minFaceSharpness) refuse('BLURRED', `face blurred (sharpness ${m.sharpness.toFixed(1)} on the face)`);
+  if (m.sharpness < LIMITS.minFaceSharpness) refuse('BLURRED', `face blurred (sharpness ${m.sharpness.toFixed(2)} on the face)`);
   return m;
 }
 
