@@ -29,8 +29,8 @@ export const LIMITS = Object.freeze({
   maxFaceClipped: 0.2,
   /** Face region normalised to 40 px between the eyes: spread of the Laplacian over spread of the luma (sharp astronaut 0.7, blurred by σ 1.5: 0.2). */
   minFaceSharpness: 0.3,
-  /** Background zones of the portrait (luma): spread within a zone and between the zones' means. */
-  maxBackgroundSpread: 16,
+  /** Background zones of the portrait (luma): interquartile range within a zone, and the step between the zones' medians. */
+  maxBackgroundSpread: 20,
   maxBackgroundStep: 40,
 });
 
@@ -138,32 +138,28 @@ export const BACKGROUND_ZONES: readonly (readonly [number, number, number, numbe
   [0.25, 0, 0.75, 0.04],
 ]);
 
-/** `portrait`: the portrait's luma, shrunk so that fine texture and JPEG noise do not count. */
+/**
+ * `portrait`: the portrait's luma, shrunk so that fine texture and JPEG noise do not count. Robust
+ * statistics (median, interquartile range): a corner of a flag or a strand of hair in a zone does not
+ * make the background busy, a patterned wall or a room behind the head does.
+ */
 export function judgeBackground(portrait: Grey): void {
-  const means: number[] = [];
+  const medians: number[] = [];
   for (const [l, t, r, b] of BACKGROUND_ZONES) {
     const x0 = Math.floor(l * portrait.width);
     const x1 = Math.max(x0 + 1, Math.floor(r * portrait.width));
     const y0 = Math.floor(t * portrait.height);
     const y1 = Math.max(y0 + 1, Math.floor(b * portrait.height));
-    let sum = 0;
-    let sq = 0;
-    let n = 0;
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) {
-        const v = portrait.data[y * portrait.width + x]!;
-        sum += v;
-        sq += v * v;
-        n++;
-      }
-    }
-    const mean = sum / n;
-    const spread = Math.sqrt(Math.max(0, sq / n - mean * mean));
+    const values: number[] = [];
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) values.push(portrait.data[y * portrait.width + x]!);
+    values.sort((p, q) => p - q);
+    const at = (f: number): number => values[Math.min(values.length - 1, Math.floor(f * values.length))]!;
+    const spread = at(0.75) - at(0.25);
     if (spread > LIMITS.maxBackgroundSpread) {
-      refuse('BACKGROUND_NOT_UNIFORM', `background not plain (brightness varies by ${spread.toFixed(0)} beside or above the head)`);
+      refuse('BACKGROUND_NOT_UNIFORM', `background not plain (brightness varies by ${spread} beside or above the head)`);
     }
-    means.push(mean);
+    medians.push(at(0.5));
   }
-  const step = Math.max(...means) - Math.min(...means);
-  if (step > LIMITS.maxBackgroundStep) refuse('BACKGROUND_NOT_UNIFORM', `background not uniform (brightness differs by ${step.toFixed(0)} around the head)`);
+  const step = Math.max(...medians) - Math.min(...medians);
+  if (step > LIMITS.maxBackgroundStep) refuse('BACKGROUND_NOT_UNIFORM', `background not uniform (brightness differs by ${step} around the head)`);
 }
