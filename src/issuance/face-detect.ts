@@ -93,20 +93,29 @@ export function loadFaceDetector(): Promise<FaceApi> {
   return loaded;
 }
 
+/** An upright 3-channel sRGB image, as sharp's `raw()` gives it. */
+export interface RgbImage {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Decodes a photo upright (EXIF orientation applied) into 8-bit sRGB. */
+export async function decodeUpright(photo: Uint8Array): Promise<RgbImage> {
+  const { data, info } = await sharp(photo).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
 /** Every face found, largest first. The photo must be decodable (checked before). */
-export async function detectFaces(photo: Uint8Array): Promise<readonly DetectedFace[]> {
+export async function detectFaces(photo: Uint8Array | RgbImage): Promise<readonly DetectedFace[]> {
   const api = await loadFaceDetector();
-  const small = await sharp(photo)
-    .rotate()
-    .removeAlpha()
-    .toColourspace('srgb')
+  const image = photo instanceof Uint8Array ? await decodeUpright(photo) : photo;
+  const small = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .resize(INPUT_SIZE, INPUT_SIZE, { fit: 'inside', withoutEnlargement: true })
     .raw()
     .toBuffer({ resolveWithObject: true });
   const { info } = small;
-  const meta = await sharp(photo).rotate().metadata();
-  const shown = meta.orientation !== undefined && meta.orientation >= 5 ? meta.height! : meta.width!;
-  const scale = shown / info.width;
+  const scale = image.width / info.width;
   const run = (data: Buffer): Promise<FaceApiResult[]> => {
     const next = queue.then(async () => {
       const input = api.tf.tensor3d(Int32Array.from(data), [info.height, info.width, 3], 'int32');

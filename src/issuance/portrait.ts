@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { ValidationError } from '../lds/errors.js';
-import { detectFaces, type DetectedFace, type FaceBox, type Point } from './face-detect.js';
+import { decodeUpright, detectFaces, type DetectedFace, type FaceBox, type Point, type RgbImage } from './face-detect.js';
 import { eyeDistance, judgeBackground, judgeFacePatch, judgeFaces, rollDegrees, type Grey } from './photo-judge.js';
 
 export type { FaceBox, Point } from './face-detect.js';
@@ -168,20 +168,22 @@ interface Cut {
 /** Finds (or takes) the face, judges it, and cuts the ICAO crop out of the photo, uncompressed. */
 async function cut(photo: Uint8Array, options: PortraitOptions): Promise<Cut> {
   const size = await readPhoto(photo);
-  if (options.faceBox !== undefined) return cutAtBox(photo, size, options.faceBox);
-  const upright = sharp(photo).rotate().removeAlpha().toColourspace('srgb');
+  const upright = await decodeUpright(photo);
+  if (options.faceBox !== undefined) return cutAtBox(upright, options.faceBox);
   const started = performance.now();
-  const faces = await detectFaces(photo);
+  const faces = await detectFaces(upright);
   const detectMs = performance.now() - started;
   const face = judgeFaces(faces);
   const frame = icaoFrame(face, size.width, size.height);
-  const background = await backgroundColour(photo);
+  const background = backgroundColour(upright);
   const degrees = (frame.angle * 180) / Math.PI;
-  const turned = Math.abs(degrees) < 0.2 ? upright : sharp(await upright.raw().toBuffer(), { raw: { ...size, channels: 3 } }).rotate(degrees, { background });
-  const { data, info } = await turned.raw().toBuffer({ resolveWithObject: true });
+  const level = Math.abs(degrees) < 0.2;
+  const { data, info } = level
+    ? { data: Buffer.from(upright.data.buffer, upright.data.byteOffset, upright.data.length), info: upright }
+    : await sharp(upright.data, { raw: { ...size, channels: 3 } }).rotate(degrees, { background }).raw().toBuffer({ resolveWithObject: true });
   // sharp rotates about the image centre into a canvas just big enough: map the pivot the same way.
-  const turnedPivot = Math.abs(degrees) < 0.2 ? frame.pivot : turn(frame.pivot, { x: size.width / 2, y: size.height / 2 }, frame.angle);
-  const shift = Math.abs(degrees) < 0.2 ? { x: 0, y: 0 } : { x: (info.width - size.width) / 2, y: (info.height - size.height) / 2 };
+  const turnedPivot = level ? frame.pivot : turn(frame.pivot, { x: size.width / 2, y: size.height / 2 }, frame.angle);
+  const shift = { x: (info.width - size.width) / 2, y: (info.height - size.height) / 2 };
   const pivot = { x: turnedPivot.x + shift.x, y: turnedPivot.y + shift.y };
   const crop = { ...frame.crop, left: pivot.x - frame.crop.width / 2, top: pivot.y - EYE_LINE * frame.crop.height };
   const d = frame.eyeDistance;
@@ -212,10 +214,11 @@ async function cut(photo: Uint8Array, options: PortraitOptions): Promise<Cut> {
 }
 
 /** The operator's face box: the old centred crop, clamped to the photo; the box itself is judged as the face. */
-async function cutAtBox(photo: Uint8Array, size: { width: number; height: number }, box: FaceBox): Promise<Cut> {
+async function cutAtBox(upright: RgbImage, box: FaceBox): Promise<Cut> {
+  const size = { width: upright.width, height: upright.height };
   const crop = portraitCrop(size.width, size.height, box);
-  const { data, info } = await sharp(photo).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  const raw = { width: info.width, height: info.height, channels: 3 as const };
+  const data = Buffer.from(upright.data.buffer, upright.data.byteOffset, upright.data.length);
+  const raw = { ...size, channels: 3 as const };
   const inner = { left: box.left + box.width * 0.15, top: box.top + box.height * 0.2, width: box.width * 0.7, height: box.height * 0.6 };
   judgeFacePatch(await greyRegion(data, raw, inner, 64, { r: 0, g: 0, b: 0 }));
   const pixels = await sharp(data, { raw }).extract(crop).raw().toBuffer({ resolveWithObject: true });
@@ -236,15 +239,17 @@ async function cutAtBox(photo: Uint8Array, size: { width: number; height: number
 type Rgb = { r: number; g: number; b: number };
 type Raw = { width: number; height: number; channels: 3 };
 
-/** The photo's backdrop colour, from its two upper corners: fills what rotation or re-framing adds. */
-async function backgroundColour(photo: Uint8Array): Promise<Rgb> {
-  const { data, info } = await sharp(photo).rotate().removeAlpha().toColourspace('srgb').resize(40, 40, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+/** The photo's backdrop colour: the mean of its two upper corners (a twentieth of each side), to fill what rotation or re-framing adds. */
+function backgroundColour(image: RgbImage): Rgb {
+  const side = Math.max(1, Math.floor(Math.min(image.width, image.height) / 20));
   const sum = [0, 0, 0];
   let n = 0;
-  for (let y = 0; y < 4; y++) {
-    for (const x of [0, 1, 2, 3, info.width - 4, info.width - 3, info.width - 2, info.width - 1]) {
-      for (let c = 0; c < 3; c++) sum[c]! += data[(y * info.width + x) * 3 + c]!;
-      n++;
+  for (let y = 0; y < side; y++) {
+    for (let i = 0; i < side; i++) {
+      for (const x of [i, image.width - 1 - i]) {
+        for (let c = 0; c < 3; c++) sum[c]! += image.data[(y * image.width + x) * 3 + c]!;
+        n++;
+      }
     }
   }
   return { r: Math.round(sum[0]! / n), g: Math.round(sum[1]! / n), b: Math.round(sum[2]! / n) };
