@@ -6,7 +6,8 @@ import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { writeFileAtomic } from '../../src/crypto/keystore.js';
 import { enroll, ENROLL_FILES, writeEnrollment, type CardQr } from '../../src/issuance/enroll.js';
 import type { FaceBox } from '../../src/issuance/portrait.js';
-import { renderPreview } from '../../src/issuance/portrait-preview.js';
+import { FACE_REFUSALS } from '../../src/issuance/photo-judge.js';
+import { renderPreview, renderRefusedPreview } from '../../src/issuance/portrait-preview.js';
 import { photoBudgetOption, sodHashOption } from './options.js';
 
 interface EnrollOptions {
@@ -75,6 +76,12 @@ export function registerEnroll(program: Command): void {
           sealCertificate: pki.certificates.seal,
           hash,
           cardQr: opts.cardQr as CardQr,
+        }).catch(async (e: unknown) => {
+          // A refused photo still gets its preview (the faces found), so the operator sees why.
+          if (opts.preview !== undefined && e instanceof ValidationError && FACE_REFUSALS.has(e.code)) {
+            await writeFileAtomic(opts.preview, await renderRefusedPreview(photo));
+          }
+          throw e;
         });
         const manifest = await writeEnrollment(opts.out, enrollment, { insecurePlainKeys: opts.insecurePlainKeys === true });
         const extra = [ENROLL_FILES.qrPlain, ...(enrollment.qrSeal === undefined ? [] : [ENROLL_FILES.qrSeal]), ENROLL_FILES.front, ENROLL_FILES.back];

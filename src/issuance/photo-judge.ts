@@ -34,6 +34,19 @@ export const LIMITS = Object.freeze({
   maxBackgroundStep: 40,
 });
 
+/** The refusals that are about the face or the background, as opposed to an unreadable or tiny file. */
+export const FACE_REFUSALS: ReadonlySet<string> = new Set([
+  'NO_FACE',
+  'SEVERAL_FACES',
+  'FACE_TOO_SMALL',
+  'FACE_CUT_OFF',
+  'POSE',
+  'FACE_TOO_DARK',
+  'FACE_OVEREXPOSED',
+  'BLURRED',
+  'BACKGROUND_NOT_UNIFORM',
+]);
+
 function refuse(code: string, message: string): never {
   throw new ValidationError(code, message, { field: 'photo' });
 }

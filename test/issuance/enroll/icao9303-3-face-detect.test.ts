@@ -229,4 +229,27 @@ describe('cancuoc enroll on real photographs (issue 11 §5)', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/no face found/);
   });
+
+  it('a refused group photo: one line, exit 4, and the preview shows both faces', async () => {
+    const group = join(tmp, 'group.jpg');
+    writeFileSync(group, await sharp(astronaut).extend({ right: 512, background: '#000000' }).composite([{ input: photo('camera.jpg'), left: 512, top: 0 }]).jpeg().toBuffer());
+    const preview = join(tmp, 'group-preview.png');
+    const r = runCli([...enrollArgs(group, 'e3'), '--preview', preview]);
+    expect(r.status).toBe(4);
+    expect(r.stderr).toMatch(/2 faces/);
+    // Green box pixels in both halves of the picture.
+    const { data, info } = await sharp(preview).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const greenIn = (x0: number, x1: number): number => {
+      let n = 0;
+      for (let y = 0; y < info.height; y++) {
+        for (let x = x0; x < x1; x++) {
+          const i = (y * info.width + x) * 3;
+          if (data[i]! < 30 && data[i + 1]! > 170 && data[i + 2]! < 90) n++;
+        }
+      }
+      return n;
+    };
+    expect(greenIn(0, 512)).toBeGreaterThan(100);
+    expect(greenIn(512, 1024)).toBeGreaterThan(100);
+  });
 });
