@@ -15,6 +15,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initPki } from '../../../src/crypto/pki.js';
 import { detectFaces } from '../../../src/issuance/face-detect.js';
+import { judgeFaces } from '../../../src/issuance/photo-judge.js';
 import { checkPhoto, makePortrait } from '../../../src/issuance/portrait.js';
 import { decodeFaceRecord, eyeCentresOf, eyeCentrePoints, faceRecordFromJpeg } from '../../../src/lds/face-record.js';
 import { ValidationError } from '../../../src/lds/errors.js';
@@ -123,6 +124,13 @@ describe('judged on the face (issue 11 §3)', () => {
 
   it('a head tilted beyond 20° gives POSE', async () => {
     expect(await codeOf(await sharp(astronaut).rotate(28, { background: '#c0bcc0' }).jpeg().toBuffer())).toBe('POSE');
+  });
+
+  it('a head turned aside gives POSE: the astronaut landmarks with the nose moved toward one cheek', async () => {
+    const [face] = await detectFaces(new Uint8Array(astronaut));
+    expect(judgeFaces([face!])).toBe(face);
+    const turned = { ...face!, noseTip: { x: face!.noseTip.x + 0.45 * (face!.leftCheek.x - face!.noseTip.x), y: face!.noseTip.y } };
+    expect(() => judgeFaces([turned])).toThrow(expect.objectContaining({ code: 'POSE', message: expect.stringMatching(/turned to their left/) }));
   });
 
   it('exposure and sharpness are measured on the face', async () => {
