@@ -111,11 +111,12 @@ export function portraitCrop(imageWidth: number, imageHeight: number, face?: Fac
   return { left: Math.round(left), top: Math.round(top), width: Math.floor(width), height: Math.floor(height) };
 }
 
-/** Where the levelled portrait lies: rotation about the eye midpoint, then the crop rectangle in the levelled frame. */
+/** Where the levelled portrait lies: rotation about the eye midpoint, then a crop of this size with the eye midpoint at (½, EYE_LINE). */
 interface Frame {
   readonly angle: number;
   readonly pivot: Point;
-  readonly crop: { readonly left: number; readonly top: number; readonly width: number; readonly height: number };
+  readonly cropWidth: number;
+  readonly cropHeight: number;
   readonly eyeDistance: number;
 }
 
@@ -128,8 +129,8 @@ function turn(p: Point, pivot: Point, angle: number): Point {
   return { x: pivot.x + dx * c - dy * s, y: pivot.y + dx * s + dy * c };
 }
 
-/** ICAO geometry from the eyes and the chin: eyes level and centred, head height 3/4 of the portrait. */
-export function icaoFrame(face: DetectedFace, width: number, height: number): Frame {
+/** ICAO geometry from the eyes and the chin: eyes level and centred, the head at HEAD_SHARE of the height; FACE_CUT_OFF when the head leaves the photo. */
+function icaoFrame(face: DetectedFace, width: number, height: number): Frame {
   const angle = (-rollDegrees(face) * Math.PI) / 180;
   const pivot = { x: (face.rightEye.x + face.leftEye.x) / 2, y: (face.rightEye.y + face.leftEye.y) / 2 };
   const d = eyeDistance(face);
@@ -138,7 +139,6 @@ export function icaoFrame(face: DetectedFace, width: number, height: number): Fr
   const head = Math.max(2 * (chin.y - pivot.y), 3.6 * d);
   const cropHeight = head / HEAD_SHARE;
   const cropWidth = cropHeight * ASPECT;
-  const crop = { left: pivot.x - cropWidth / 2, top: pivot.y - EYE_LINE * cropHeight, width: cropWidth, height: cropHeight };
   // The head's extent in the levelled frame must lie in the photo (a little slack for the estimate).
   const slack = 0.03 * head;
   const half = Math.max(Math.abs(turn(face.rightCheek, pivot, angle).x - pivot.x), Math.abs(turn(face.leftCheek, pivot, angle).x - pivot.x));
@@ -154,7 +154,7 @@ export function icaoFrame(face: DetectedFace, width: number, height: number): Fr
       throw new ValidationError('FACE_CUT_OFF', `face cut off: the ${what} is outside the photo`, { field: 'photo' });
     }
   }
-  return { angle, pivot, crop, eyeDistance: d };
+  return { angle, pivot, cropWidth, cropHeight, eyeDistance: d };
 }
 
 interface Cut {
@@ -185,7 +185,7 @@ async function cut(photo: Uint8Array, options: PortraitOptions): Promise<Cut> {
   const turnedPivot = level ? frame.pivot : turn(frame.pivot, { x: size.width / 2, y: size.height / 2 }, frame.angle);
   const shift = { x: (info.width - size.width) / 2, y: (info.height - size.height) / 2 };
   const pivot = { x: turnedPivot.x + shift.x, y: turnedPivot.y + shift.y };
-  const crop = { ...frame.crop, left: pivot.x - frame.crop.width / 2, top: pivot.y - EYE_LINE * frame.crop.height };
+  const crop = { left: pivot.x - frame.cropWidth / 2, top: pivot.y - EYE_LINE * frame.cropHeight, width: frame.cropWidth, height: frame.cropHeight };
   const d = frame.eyeDistance;
   const raw = { width: info.width, height: info.height, channels: 3 as const };
   const [l, t, r, b] = FACE_PATCH;
