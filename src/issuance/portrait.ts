@@ -177,14 +177,23 @@ async function cut(photo: Uint8Array, options: PortraitOptions): Promise<Cut> {
   const frame = icaoFrame(face, size.width, size.height);
   const background = backgroundColour(upright);
   const degrees = (frame.angle * 180) / Math.PI;
+  // Only the square around the eye midpoint that holds the crop at any angle is cut out (padded with
+  // the backdrop where it leaves the photo) and turned about its centre: the pivot stays at the centre.
+  const reach = Math.ceil(Math.hypot(frame.cropWidth / 2, (1 - EYE_LINE) * frame.cropHeight)) + 2;
+  const source = { width: upright.width, height: upright.height, channels: 3 as const };
+  const around = await extractPadded(Buffer.from(upright.data.buffer, upright.data.byteOffset, upright.data.length), source, {
+    left: Math.round(frame.pivot.x) - reach,
+    top: Math.round(frame.pivot.y) - reach,
+    width: 2 * reach,
+    height: 2 * reach,
+  }, background);
   const level = Math.abs(degrees) < 0.2;
   const { data, info } = level
-    ? { data: Buffer.from(upright.data.buffer, upright.data.byteOffset, upright.data.length), info: upright }
-    : await sharp(upright.data, { raw: { ...size, channels: 3 } }).rotate(degrees, { background }).raw().toBuffer({ resolveWithObject: true });
-  // sharp rotates about the image centre into a canvas just big enough: map the pivot the same way.
-  const turnedPivot = level ? frame.pivot : turn(frame.pivot, { x: size.width / 2, y: size.height / 2 }, frame.angle);
-  const shift = { x: (info.width - size.width) / 2, y: (info.height - size.height) / 2 };
-  const pivot = { x: turnedPivot.x + shift.x, y: turnedPivot.y + shift.y };
+    ? around
+    : await sharp(around.data, { raw: { width: 2 * reach, height: 2 * reach, channels: 3 } }).rotate(degrees, { background }).raw().toBuffer({ resolveWithObject: true });
+  // Where the rounded pivot sits in the turned square, and back: the photo's point p is turn(p − at + pivot, pivot, −angle).
+  const offset = { x: frame.pivot.x - Math.round(frame.pivot.x), y: frame.pivot.y - Math.round(frame.pivot.y) };
+  const pivot = { x: info.width / 2 + offset.x, y: info.height / 2 + offset.y };
   const crop = { left: pivot.x - frame.cropWidth / 2, top: pivot.y - EYE_LINE * frame.cropHeight, width: frame.cropWidth, height: frame.cropHeight };
   const d = frame.eyeDistance;
   const raw = { width: info.width, height: info.height, channels: 3 as const };
@@ -196,7 +205,7 @@ async function cut(photo: Uint8Array, options: PortraitOptions): Promise<Cut> {
     { x: crop.left + crop.width, y: crop.top },
     { x: crop.left + crop.width, y: crop.top + crop.height },
     { x: crop.left, y: crop.top + crop.height },
-  ].map((p) => turn({ x: p.x - shift.x, y: p.y - shift.y }, { x: size.width / 2, y: size.height / 2 }, -frame.angle));
+  ].map((p) => turn({ x: p.x - pivot.x + frame.pivot.x, y: p.y - pivot.y + frame.pivot.y }, frame.pivot, -frame.angle));
   const eyeAt = (dx: number): Point => ({ x: 0.5 + dx / crop.width, y: EYE_LINE });
   return {
     pixels: pixels.data,
