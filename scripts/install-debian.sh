@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages cancuoc needs: the PC/SC stack (pcscd, the vsmartcard vpcd reader driver and the
 # headers the pcsclite binding builds against), SoftHSM2 (the PKCS#11 test token), OpenSSL and
-# ZXing (independent cross-checks in the tests), and a compiler for the native addons.
+# ZXing, OpenCV's Python binding and its Haar cascades (independent cross-checks in the tests),
+# and a compiler for the native addons.
 # Then it leaves pcscd running, so that `cancuoc demo` and the PC/SC tests use the real stack.
 # Runs as root, or as a user with sudo (it calls sudo itself then).
 set -euo pipefail
@@ -16,7 +17,7 @@ APT_WAIT=(-o DPkg::Lock::Timeout=600)
 $SUDO apt-get "${APT_WAIT[@]}" update -qq
 $SUDO apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends \
   pcscd libpcsclite-dev vsmartcard-vpcd iproute2 softhsm2 opensc openssl zxing-cpp-tools sqlite3 \
-  fonts-ocr-b fonts-dejavu-core python3 make g++ ca-certificates git >/dev/null
+  fonts-ocr-b fonts-dejavu-core python3 python3-opencv opencv-data make g++ ca-certificates git >/dev/null
 echo "install-debian: packages ready"
 
 # pcscd: through systemd where it is the init system; otherwise the daemon is started here.

@@ -1,4 +1,4 @@
-import { checkOutputDir, readInputFile, readInputText } from '../../src/crypto/file-io.js';
+import { checkOutputDir, readInputFile, readInputText, writeFileAtomic } from '../../src/crypto/file-io.js';
 import { fingerInputToIso } from '../../src/issuance/finger-input.js';
 import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
@@ -6,6 +6,8 @@ import { ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { enroll, ENROLL_FILES, writeEnrollment, type CardQr } from '../../src/issuance/enroll.js';
 import type { FaceBox } from '../../src/issuance/portrait.js';
+import { FACE_REFUSALS } from '../../src/issuance/photo-judge.js';
+import { renderPreview, renderRefusedPreview } from '../../src/issuance/portrait-preview.js';
 import { fingerFiles, photoBudgetOption, sodHashOption } from './options.js';
 
 interface EnrollOptions {
@@ -21,6 +23,7 @@ interface EnrollOptions {
   cardQr: string;
   insecurePlainKeys?: boolean;
   force?: boolean;
+  preview?: string;
 }
 
 /** `--face-box x,y,w,h` in pixels of the photo. */
@@ -42,7 +45,8 @@ export function registerEnroll(program: Command): void {
     .option('--finger <file...>', 'finger template: ISO/IEC 19794-2, ANSI INCITS 378 or JSON minutiae list; one or two fingers')
     .requiredOption('--pki <dir>', 'PKI made by `cancuoc pki init`')
     .requiredOption('--out <dir>', 'directory for the enrollment')
-    .option('--face-box <x,y,w,h>', 'where the head is in the photo, in pixels (default: the centre)')
+    .option('--face-box <x,y,w,h>', 'where the head is in the photo, in pixels (default: found by the face detector)')
+    .option('--preview <file.png>', 'also write the photo with the face, the eyes and the portrait crop drawn on it')
     .option('--grayscale', 'grayscale portrait')
     .option('--hash <name>', 'SOD hash: sha256, sha384 or sha512', 'sha256')
     .option('--photo-budget <bytes>', 'largest DG2 JPEG', '15000')
@@ -75,6 +79,12 @@ export function registerEnroll(program: Command): void {
           sealCertificate: pki.certificates.seal,
           hash,
           cardQr: opts.cardQr as CardQr,
+        }).catch(async (e: unknown) => {
+          // A refused photo still gets its preview (the faces found), so the operator sees why.
+          if (opts.preview !== undefined && e instanceof ValidationError && FACE_REFUSALS.has(e.code)) {
+            await writeFileAtomic(opts.preview, await renderRefusedPreview(photo));
+          }
+          throw e;
         });
         const manifest = await writeEnrollment(opts.out, enrollment, { insecurePlainKeys: opts.insecurePlainKeys === true, force: opts.force === true });
         const extra = [ENROLL_FILES.qrPlain, ...(enrollment.qrSeal === undefined ? [] : [ENROLL_FILES.qrSeal]), ENROLL_FILES.front, ENROLL_FILES.back];
@@ -84,6 +94,10 @@ export function registerEnroll(program: Command): void {
             `(portrait ${portrait.width}×${portrait.height}, ${portrait.bytes} bytes; ${enrollment.fingers.length} finger template(s))\n`,
         );
         for (const note of enrollment.notes) process.stdout.write(`note: ${note}\n`);
+        if (opts.preview !== undefined) {
+          await writeFileAtomic(opts.preview, await renderPreview(photo, enrollment.portrait.analysis));
+          process.stdout.write(`preview written to ${opts.preview}\n`);
+        }
       } finally {
         pki.close();
       }

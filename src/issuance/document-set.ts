@@ -12,7 +12,7 @@ import { encodeDg14 } from '../lds/dg14.js';
 import { encodeDg15 } from '../lds/dg15.js';
 import { dg2FromFaceRecords } from '../lds/dg2.js';
 import { dg3FromFingerRecords } from '../lds/dg3.js';
-import { faceRecordFromJpeg } from '../lds/face-record.js';
+import { eyeCentrePoints, faceRecordFromJpeg } from '../lds/face-record.js';
 import { decodeMinutiaeRecord, type FingerMinutiaeRecord } from '../lds/finger-minutiae.js';
 import { canFromId, documentNumberFromId } from '../lds/cccd-id.js';
 import { OID } from '../lds/oid.js';
@@ -22,7 +22,7 @@ import type { HashName } from '../crypto/algorithms.js';
 import { signSod } from '../crypto/sod-sign.js';
 import type { Signer } from '../crypto/signer.js';
 import { citizenDg1, citizenDg13, type CitizenRecord } from './citizen.js';
-import { makePortrait, type FaceBox } from './portrait.js';
+import { makePortrait, type FaceBox, type Portrait } from './portrait.js';
 
 /** LDS 1.8 and Unicode 4.0.0, as ICAO 9303-10 §4.6.1 writes them in EF.COM and the SOD. */
 const LDS_VERSION = '0108';
@@ -41,6 +41,8 @@ export interface DocumentSetInput {
   readonly photo: Uint8Array;
   readonly faceBox?: FaceBox;
   readonly photoBudget?: number;
+  /** The portrait already made from `photo` (enroll makes it once for DG2 and the card face). */
+  readonly portrait?: Portrait;
   /** ISO/IEC 19794-2 or ANSI 378 minutiae records, one per finger (at most two). */
   readonly fingers?: readonly Uint8Array[];
   readonly dsSigner: Signer;
@@ -94,15 +96,19 @@ export async function buildDocumentSet(input: DocumentSetInput): Promise<Documen
   if (fingers.length > 2) throw new ValidationError('FINGER_COUNT', `${fingers.length} finger records given; a card holds at most 2`, { field: 'fingers' });
   const fingerRecords = fingers.map((f) => decodeMinutiaeRecord(f));
   checkFingers(fingerRecords);
-  const portrait = await makePortrait(input.photo, {
-    ...(input.faceBox === undefined ? {} : { faceBox: input.faceBox }),
-    ...(input.photoBudget === undefined ? {} : { maxBytes: input.photoBudget }),
-  });
+  const portrait =
+    input.portrait ??
+    (await makePortrait(input.photo, {
+      ...(input.faceBox === undefined ? {} : { faceBox: input.faceBox }),
+      ...(input.photoBudget === undefined ? {} : { maxBytes: input.photoBudget }),
+    }));
   const keys: ChipKeys = Object.freeze({ aa: generateAaKey(input.aaKeyType ?? 'ecdsa-bp256'), ca: generateEcKey() });
 
   const dataGroups = new Map<number, Uint8Array>();
   dataGroups.set(1, citizenDg1(record));
-  dataGroups.set(2, dg2FromFaceRecords([faceRecordFromJpeg(portrait.jpeg)]));
+  // ISO/IEC 19794-5 §5.6: the eye centres the portrait was levelled on travel with it as feature points.
+  const featurePoints = portrait.eyes === undefined ? [] : eyeCentrePoints(portrait.eyes);
+  dataGroups.set(2, dg2FromFaceRecords([faceRecordFromJpeg(portrait.jpeg, { featurePoints })]));
   if (fingers.length > 0) dataGroups.set(3, dg3FromFingerRecords(fingerRecords));
   dataGroups.set(13, encodeDg13(citizenDg13(record)));
   dataGroups.set(14, encodeDg14(dg14Infos(keys)));

@@ -81,10 +81,11 @@ export async function enroll(input: EnrollInput): Promise<Enrollment> {
   });
   const qrPlain = cccdQrText(input.record);
   const [documentSet, { qrSeal, cardFace }] = await Promise.all([
-    // The portrait is already ICAO-shaped and within budget: makePortrait keeps its bytes for DG2.
+    // The portrait is made once: DG2 takes it with its eye points, the card face prints it.
     buildDocumentSet({
       record: input.record,
       photo: portrait.jpeg,
+      portrait,
       fingers: fingers.map((f) => f.iso),
       dsSigner: input.dsSigner,
       dsCertificate: input.dsCertificate,

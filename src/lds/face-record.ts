@@ -248,6 +248,28 @@ function encodeImage(image: FaceImageFields): Uint8Array {
   );
 }
 
+/** 19794-5:2005 §5.6.3: feature point type 1 is a 2D MPEG-4 feature point; 12.1 and 12.2 are the eye centres (the subject's left and right). */
+export const FEATURE_POINT_TYPE_MPEG4 = 1;
+export const EYE_CENTRE_CODES = Object.freeze({ left: { major: 12, minor: 1 }, right: { major: 12, minor: 2 } });
+
+/** The two eye-centre feature points, in pixels of the image (ISO/IEC 19794-5:2005 §5.6.3–5.6.5). */
+export function eyeCentrePoints(eyes: { readonly left: { x: number; y: number }; readonly right: { x: number; y: number } }): readonly FeaturePoint[] {
+  return Object.freeze(
+    (['left', 'right'] as const).map((side) =>
+      Object.freeze({ type: FEATURE_POINT_TYPE_MPEG4, ...EYE_CENTRE_CODES[side], x: Math.round(eyes[side].x), y: Math.round(eyes[side].y), reserved: 0 }),
+    ),
+  );
+}
+
+/** The eye centres of a facial image, when it carries both feature points 12.1 and 12.2. */
+export function eyeCentresOf(image: FaceImageFields): { left: FeaturePoint; right: FeaturePoint } | undefined {
+  const find = (code: { major: number; minor: number }): FeaturePoint | undefined =>
+    image.featurePoints.find((p) => p.type === FEATURE_POINT_TYPE_MPEG4 && p.major === code.major && p.minor === code.minor);
+  const left = find(EYE_CENTRE_CODES.left);
+  const right = find(EYE_CENTRE_CODES.right);
+  return left && right ? { left, right } : undefined;
+}
+
 export type FaceFromJpegOptions = Partial<Omit<FaceImageFields, 'imageData' | 'imageDataType'>>;
 
 /**

@@ -13,6 +13,8 @@ import {
   decodeFaceRecord,
   detectImageFormat,
   encodeFaceRecord,
+  eyeCentresOf,
+  eyeCentrePoints,
   faceRecordFromJpeg,
   type FaceRecord,
 } from '../../../src/lds/face-record.js';
@@ -124,6 +126,19 @@ describe('faceRecordFromJpeg (enrollment)', () => {
     const t = dg2.templates[0]!;
     expect([t.header.biometricType, t.header.biometricSubtype, t.header.formatOwner, t.header.formatType]).toEqual([2, 0, 0x0101, 8]);
     expect(t.bdb.encoding === 'ISO19794' && hex(t.bdb.record.images[0]!.imageData)).toBe(hex(jpeg));
+  });
+
+  it('carries the eye centres as feature points 12.1 (left) and 12.2 (right), and reads them back', async () => {
+    const jpeg = new Uint8Array(await sharp({ create: { width: 240, height: 320, channels: 3, background: '#8090a0' } }).jpeg().toBuffer());
+    const face = faceRecordFromJpeg(jpeg, { featurePoints: eyeCentrePoints({ left: { x: 150.4, y: 140 }, right: { x: 90, y: 141.6 } }) });
+    // Hand-built bytes of 19794-5:2005 §5.5–5.6: the point count after the block length, then each
+    // point (type 1, code 0xC1 / 0xC2, x, y, reserved) after the 14-byte header and 20-byte facial information.
+    expect(hex(face.raw.subarray(14 + 4, 14 + 6))).toBe('0002');
+    expect(hex(face.raw.subarray(14 + 20, 14 + 20 + 16))).toBe(hex(fromHex('01C10096008C0000' + '01C2005A008E0000')));
+    const back = decodeFaceRecord(face.raw).images[0]!;
+    const eyes = eyeCentresOf(back)!;
+    expect([eyes.left.x, eyes.left.y, eyes.right.x, eyes.right.y]).toEqual([150, 140, 90, 142]);
+    expect(eyeCentresOf(faceRecordFromJpeg(jpeg).images[0]!)).toBeUndefined();
   });
 
   it('a greyscale JPEG gets colour space 8-bit greyscale', async () => {
