@@ -13,7 +13,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
-  pcscd libpcsclite-dev vsmartcard-vpcd iproute2 softhsm2 opensc openssl zxing-cpp-tools \
+  pcscd libpcsclite-dev vsmartcard-vpcd iproute2 softhsm2 opensc openssl openpace zxing-cpp-tools \
   fonts-ocr-b fonts-dejavu-core python3 make g++ ca-certificates git >/dev/null
 echo "install-debian: packages ready"
 
