@@ -1,16 +1,19 @@
 /**
  * `pki init`: a complete country PKI in one directory — CSCA, Document Signer, VDS seal signer,
  * master list signer, the first CRL and a master list holding the CSCA (ICAO 9303-12 (8th ed.)
- * §5–§9) — and `loadPki` to use it. pki.json records the files and where each key lives; it is
+ * §5–§9), and the EAC CVCA (BSI TR-03110-3 §2, docs/eac.md) — and `loadPki` to use it. pki.json records the files and where each key lives; it is
  * written last, so a directory with pki.json is a finished PKI.
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { equalBytes } from '../lds/bytes.js';
+import { decodeCvCertificate, type CvCertificate } from '../lds/cvc.js';
 import { CancuocError, ParseError, ValidationError } from '../lds/errors.js';
 import { asuite, type SignatureSuite } from './algorithms.js';
 import { fromPem, issueCertificate, issuerOf, toPem, type CertificateRole } from './certificates.js';
 import { issueCrl } from './crl.js';
+import { cvPublicKeyOf } from './cv-certificates.js';
+import { createCvca } from './cv-pki.js';
 import {
   loadSigner,
   parseKeyRef,
@@ -39,6 +42,7 @@ const FILES = Object.freeze({
   masterList: 'masterlist.ml',
   manifest: 'pki.json',
 });
+const CVCA_FILE = 'cvca.cvcert';
 
 export interface InitPkiOptions {
   readonly dir: string;
@@ -67,6 +71,8 @@ export interface PkiManifest {
   readonly files: typeof FILES;
   readonly keys: Readonly<Record<Role, KeyRef>>;
   readonly crlNumber: number;
+  /** The EAC CVCA: its CV certificate and key. Absent in PKIs made before EAC. */
+  readonly eac?: { readonly cvca: string; readonly key: KeyRef };
 }
 
 export interface Pki {
@@ -79,6 +85,8 @@ export interface Pki {
   /** DER ContentInfo. */
   readonly masterList: Uint8Array;
   readonly signers: Readonly<Record<Role, LoadedSigner>>;
+  /** The CVCA certificate and key, when the PKI has one. */
+  readonly eac: { readonly cvca: CvCertificate; readonly signer: LoadedSigner } | undefined;
   /** Releases token sessions. */
   close(): void;
 }
@@ -161,6 +169,9 @@ export async function initPki(options: InitPkiOptions): Promise<PkiManifest> {
       signingTime: now,
     });
     await writeFileAtomic(join(dir, FILES.masterList), masterList, 0o644);
+    const cvcaKey = await newKey('cvca', suite, dir, token, options, passphrase);
+    const cvca = await createCvca({ signer: cvcaKey.signer, country: options.country, now });
+    await writeFileAtomic(join(dir, CVCA_FILE), cvca.raw, 0o644);
     const manifest: PkiManifest = deepFreeze({
       format: PKI_FORMAT,
       suite,
@@ -169,6 +180,7 @@ export async function initPki(options: InitPkiOptions): Promise<PkiManifest> {
       files: FILES,
       keys,
       crlNumber,
+      eac: { cvca: CVCA_FILE, key: cvcaKey.ref },
     });
     await writeFileAtomic(join(dir, FILES.manifest), JSON.stringify(manifest, null, 2) + '\n', 0o600);
     return manifest;
@@ -178,7 +190,7 @@ export async function initPki(options: InitPkiOptions): Promise<PkiManifest> {
 }
 
 async function newKey(
-  role: Role,
+  role: Role | 'cvca',
   suite: SignatureSuite,
   dir: string,
   token: Pkcs11Token | undefined,
@@ -206,10 +218,9 @@ export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise
   const crl = fromPem(await readText(join(dir, manifest.files.crl)), 'X509 CRL');
   const masterList = await readBytes(join(dir, manifest.files.masterList));
   // Ask for the passphrase once, only if a key file needs it.
-  const encrypted = ROLES.some((r) => {
-    const ref = manifest.keys[r];
-    return ref.kind === 'pkcs8' && ref.encrypted;
-  });
+  const encrypted = [...ROLES.map((r) => manifest.keys[r]), ...(manifest.eac === undefined ? [] : [manifest.eac.key])].some(
+    (ref) => ref.kind === 'pkcs8' && ref.encrypted,
+  );
   const passphrase = encrypted ? await resolvePassphrase(secrets.passphrase) : undefined;
   const signers = {} as Record<Role, LoadedSigner>;
   const closeAll = (): void => Object.values(signers).forEach((s) => s.close());
@@ -228,6 +239,13 @@ export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise
     closeAll();
     throw e;
   }
+  let eac: Pki['eac'];
+  try {
+    eac = manifest.eac === undefined ? undefined : await loadCvca(dir, manifest.eac, { ...secrets, ...(passphrase === undefined ? {} : { passphrase }) });
+  } catch (e) {
+    closeAll();
+    throw e;
+  }
   return Object.freeze({
     dir,
     manifest,
@@ -235,8 +253,24 @@ export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise
     crl,
     masterList,
     signers: Object.freeze(signers),
-    close: closeAll,
+    eac,
+    close: () => {
+      closeAll();
+      eac?.signer.close();
+    },
   });
+}
+
+async function loadCvca(dir: string, eac: NonNullable<PkiManifest['eac']>, secrets: SecretOptions): Promise<NonNullable<Pki['eac']>> {
+  const file = join(dir, eac.cvca);
+  const cvca = decodeCvCertificate(await readBytes(file));
+  const signer = await loadSigner(eac.key, { dir, ...secrets });
+  const key = cvPublicKeyOf(signer, false);
+  if (key.kind !== cvca.publicKey.kind || (key.kind === 'ec' && cvca.publicKey.kind === 'ec' && !equalBytes(key.point, cvca.publicKey.point))) {
+    signer.close();
+    throw new ValidationError('PKI_KEY_MISMATCH', `the CVCA key does not match ${eac.cvca}`, { file: eac.cvca });
+  }
+  return Object.freeze({ cvca, signer });
 }
 
 function parseManifest(text: string, file: string): PkiManifest {
@@ -277,7 +311,32 @@ function parseManifest(text: string, file: string): PkiManifest {
     }
     if (keys[role].suite !== suite) bad(`keys.${role}.suite`);
   }
-  return deepFreeze({ format: PKI_FORMAT, suite, country: m.country as string, created: m.created as string, files: files as typeof FILES, keys, crlNumber: m.crlNumber as number });
+  const eac = m.eac === undefined ? undefined : parseEac(m.eac, suite, bad, file);
+  return deepFreeze({
+    format: PKI_FORMAT,
+    suite,
+    country: m.country as string,
+    created: m.created as string,
+    files: files as typeof FILES,
+    keys,
+    crlNumber: m.crlNumber as number,
+    ...(eac === undefined ? {} : { eac }),
+  });
+}
+
+function parseEac(value: unknown, suite: SignatureSuite, bad: (field: string) => never, file: string): NonNullable<PkiManifest['eac']> {
+  const e = value as Record<string, unknown> | null;
+  if (typeof e !== 'object' || e === null) return bad('eac');
+  if (typeof e.cvca !== 'string' || !/^[A-Za-z0-9._-]+$/.test(e.cvca) || e.cvca === '..') bad('eac.cvca');
+  let key: KeyRef;
+  try {
+    key = parseKeyRef(e.key);
+  } catch (err) {
+    if (err instanceof CancuocError) throw new ParseError(err.code, err.message, { file, field: 'eac.key' }, { cause: err });
+    throw err;
+  }
+  if (key.suite !== suite) bad('eac.key.suite');
+  return { cvca: e.cvca as string, key };
 }
 
 async function readText(path: string): Promise<string> {

@@ -1,0 +1,138 @@
+/**
+ * `pki terminal`: a document verifier certificate under the PKI's CVCA and an inspection-system
+ * certificate under that DV (BSI TR-03110-3 v2.21 §2.2), written to a terminal directory with
+ * the IS key: dv.cvcert, is.cvcert, is.key.pem (encrypted PKCS#8 unless a throwaway is asked
+ * for) and terminal.json, written last. `loadTerminal` gives a reader what Terminal
+ * Authentication needs.
+ */
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { equalBytes } from '../lds/bytes.js';
+import { decodeCvCertificate, type CvCertificate } from '../lds/cvc.js';
+import { CancuocError, ParseError, ValidationError } from '../lds/errors.js';
+import { cvPublicKeyOf } from './cv-certificates.js';
+import { holderReference, issueUnder, DV_DAYS, IS_DAYS, type ReadRights } from './cv-pki.js';
+import { loadSigner, parseKeyRef, savePrivateKey, writeFileAtomic, type KeyRef, type LoadedSigner, type SecretOptions } from './keystore.js';
+import type { Pki } from './pki.js';
+import { generateSoftwareKey } from './signer.js';
+
+export const TERMINAL_FORMAT = 'cancuoc-terminal/1';
+const FILES = Object.freeze({ dv: 'dv.cvcert', is: 'is.cvcert', manifest: 'terminal.json' });
+
+export interface IssueTerminalOptions {
+  readonly pki: Pki;
+  readonly out: string;
+  readonly rights: ReadRights;
+  /** Validity of the IS certificate; the DV's is the longer of this and DV_DAYS. */
+  readonly days?: number;
+  /** Make the DV a foreign one (TR-03110-3 §C.4 role 01): its certificates never move a chip's date. */
+  readonly foreign?: boolean;
+  readonly now?: Date;
+  readonly insecurePlainKeys?: boolean;
+  readonly passphrase?: string;
+}
+
+export interface TerminalManifest {
+  readonly format: string;
+  readonly dv: string;
+  readonly is: string;
+  readonly key: KeyRef;
+}
+
+/** Issues DV + IS certificates and the IS key into `out` (which must not hold a terminal yet). */
+export async function issueTerminal(o: IssueTerminalOptions): Promise<{ readonly dv: CvCertificate; readonly is: CvCertificate }> {
+  const eac = o.pki.eac;
+  if (eac === undefined) throw new ValidationError('PKI_NO_CVCA', 'this PKI has no CVCA (made before EAC): create a new one with `pki init`', { file: o.pki.dir });
+  if (await exists(join(o.out, FILES.manifest))) {
+    throw new ValidationError('TERMINAL_EXISTS', 'a terminal already exists here; refusing to overwrite it', { file: join(o.out, FILES.manifest) });
+  }
+  await mkdir(o.out, { recursive: true, mode: 0o700 });
+  const suite = o.pki.manifest.suite;
+  const country = o.pki.manifest.country;
+  const days = o.days ?? IS_DAYS;
+  const dvKey = generateSoftwareKey(suite).signer; // the DV key signs once, here, and is dropped
+  const isKey = generateSoftwareKey(suite);
+  const dv = await issueUnder({
+    issuer: eac.cvca,
+    issuerSigner: eac.signer,
+    subject: dvKey,
+    role: o.foreign === true ? 'dv-foreign' : 'dv-domestic',
+    chr: holderReference(country, o.foreign === true ? 'FDV' : 'DV'),
+    rights: o.rights,
+    days: Math.max(days, DV_DAYS),
+    ...(o.now === undefined ? {} : { now: o.now }),
+  });
+  const is = await issueUnder({
+    issuer: dv,
+    issuerSigner: dvKey,
+    subject: isKey.signer,
+    role: 'terminal',
+    chr: holderReference(country, 'IS'),
+    rights: o.rights,
+    days,
+    ...(o.now === undefined ? {} : { now: o.now }),
+  });
+  const key = await savePrivateKey(o.out, 'is', isKey.privateKey, suite, {
+    insecurePlainKeys: o.insecurePlainKeys === true,
+    ...(o.passphrase === undefined ? {} : { passphrase: o.passphrase }),
+  });
+  await writeFileAtomic(join(o.out, FILES.dv), dv.raw, 0o644);
+  await writeFileAtomic(join(o.out, FILES.is), is.raw, 0o644);
+  const manifest: TerminalManifest = { format: TERMINAL_FORMAT, dv: FILES.dv, is: FILES.is, key };
+  await writeFileAtomic(join(o.out, FILES.manifest), JSON.stringify(manifest, null, 2) + '\n', 0o600);
+  return Object.freeze({ dv, is });
+}
+
+export interface Terminal {
+  /** The chain to send the chip, CVCA side first: DV, then IS. */
+  readonly chain: readonly CvCertificate[];
+  readonly is: CvCertificate;
+  readonly signer: LoadedSigner;
+  close(): void;
+}
+
+/** Opens a terminal directory made by `issueTerminal` (or laid out the same way). */
+export async function loadTerminal(dir: string, secrets: SecretOptions = {}): Promise<Terminal> {
+  const mfile = join(dir, FILES.manifest);
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(Buffer.from(await readBytes(mfile)).toString('utf8')) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof CancuocError) throw e;
+    throw new ParseError('TERMINAL_MANIFEST_INVALID', 'terminal.json is not JSON', { file: mfile }, { cause: e });
+  }
+  const plainName = (v: unknown, field: string): string => {
+    if (typeof v !== 'string' || !/^[A-Za-z0-9._-]+$/.test(v) || v === '..') {
+      throw new ParseError('TERMINAL_MANIFEST_INVALID', `terminal.json: bad or missing ${field}`, { file: mfile, field });
+    }
+    return v;
+  };
+  if (typeof json !== 'object' || json === null || json.format !== TERMINAL_FORMAT) {
+    throw new ParseError('TERMINAL_MANIFEST_INVALID', 'terminal.json: bad or missing format', { file: mfile, field: 'format' });
+  }
+  const dv = decodeCvCertificate(await readBytes(join(dir, plainName(json.dv, 'dv'))));
+  const is = decodeCvCertificate(await readBytes(join(dir, plainName(json.is, 'is'))));
+  const signer = await loadSigner(parseKeyRef(json.key), { dir, ...secrets });
+  const key = cvPublicKeyOf(signer, false);
+  const matches = key.kind === 'ec' ? is.publicKey.kind === 'ec' && equalBytes(key.point, is.publicKey.point) : is.publicKey.kind === 'rsa' && equalBytes(key.n, is.publicKey.n);
+  if (!matches) {
+    signer.close();
+    throw new ValidationError('TERMINAL_KEY_MISMATCH', 'the IS key does not match is.cvcert', { file: join(dir, FILES.is) });
+  }
+  return Object.freeze({ chain: Object.freeze([dv, is]), is, signer, close: () => signer.close() });
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new CancuocError('TERMINAL_READ_FAILED', `cannot read ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
