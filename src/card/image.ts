@@ -48,6 +48,8 @@ export interface ChipImage {
   readonly aaKey?: AaKeyImage;
   readonly caKeys: readonly CaKeyImage[];
   readonly cvca: readonly CvcaImage[];
+  /** The chip's current date for Terminal Authentication, YYYY-MM-DD (docs/eac.md). */
+  readonly currentDate?: string;
 }
 
 const SERIAL_LENGTH = 8;
@@ -84,6 +86,7 @@ export function encodeImage(image: ChipImage): Uint8Array {
         }),
     caKeys: image.caKeys.map((k) => ({ keyId: k.keyId, parameterId: k.parameterId, privateKey: hex(k.privateKey), publicKey: hex(k.publicKey) })),
     cvca: image.cvca.map((c) => ({ slot: c.slot, body: hex(c.body) })),
+    ...(image.currentDate === undefined ? {} : { currentDate: image.currentDate }),
   };
   return new TextEncoder().encode(JSON.stringify(json, null, 1) + '\n');
 }
@@ -166,6 +169,7 @@ export function decodeImage(bytes: Uint8Array): ChipImage {
       const o = obj(c, `cvca.${i}`);
       return Object.freeze({ slot: intField(o.slot, `cvca.${i}.slot`, 0xff), body: bytesField(o.body, `cvca.${i}.body`) });
     }),
+    currentDate: stringField(j.currentDate, 'currentDate', /^20\d\d-[01]\d-[0-3]\d$/),
   };
   return Object.freeze(image);
 }
@@ -287,6 +291,7 @@ export interface ChipMemory {
   aaKey?: AaKeyImage;
   caKeys: CaKeyImage[];
   cvca: CvcaImage[];
+  currentDate?: string;
 }
 
 /** A working copy of an image (file contents copied: the image stays untouched). */
@@ -302,6 +307,7 @@ export function memoryOf(image: ChipImage): ChipMemory {
     ...(image.aaKey === undefined ? {} : { aaKey: image.aaKey }),
     caKeys: [...image.caKeys],
     cvca: [...image.cvca],
+    ...(image.currentDate === undefined ? {} : { currentDate: image.currentDate }),
   };
 }
 
@@ -318,5 +324,6 @@ export function imageOf(memory: ChipMemory): ChipImage {
     aaKey: memory.aaKey,
     caKeys: Object.freeze([...memory.caKeys]),
     cvca: Object.freeze([...memory.cvca]),
+    currentDate: memory.currentDate,
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Signing and verifying CV certificates and Terminal Authentication signatures (BSI TR-03110-3
- * v2.21 §A.6.3 / v1.11 §A.5 id-TA algorithms; ECDSA signatures plain r || s, TR-03111 §5.2.1).
+ * v2.21 annex A, the id-TA algorithm OIDs; ECDSA signatures plain r || s, TR-03111 §5.2.1).
  * A DV or terminal key carries no domain parameters: it inherits those of the CVCA above it
  * (TR-03110-3 §D.3.3), so verifying takes the domain separately.
  */
@@ -30,7 +30,7 @@ export interface TaAlgorithm {
   readonly hash: HashName;
 }
 
-/** TR-03110-3 §A.6.3 (v2.21) Table: id-TA-RSA-* and id-TA-ECDSA-*. */
+/** TR-03110-3 v2.21 annex A: id-TA-RSA-* and id-TA-ECDSA-* (the same arcs as in v1.11). */
 const TA_ALGORITHMS: readonly TaAlgorithm[] = Object.freeze(
   (
     [

@@ -23,7 +23,7 @@ export interface ReadRights {
   readonly readDg4: boolean;
 }
 
-/** A holder reference: country, mnemonic, 5-digit sequence number (TR-03110-3 §A.6.1). */
+/** A holder reference: country, mnemonic, 5-digit sequence number (TR-03110-3 annex A). */
 export function holderReference(country: string, mnemonic: string, sequence?: number): string {
   const seq = sequence ?? randomInt(0, 100000);
   return `${country}${mnemonic}${String(seq).padStart(5, '0')}`;

@@ -201,8 +201,8 @@ export function encodeCvCertificateBody(c: CvCertificateBody): Uint8Array {
     encodeCvPublicKey(c.publicKey),
     encodeTlv(CVC_TAG.chr, encodeReference(c.chr, 'chr')),
     encodeChat(c.chat),
-    encodeTlv(CVC_TAG.effectiveDate, encodeDate(c.effectiveDate, 'effectiveDate')),
-    encodeTlv(CVC_TAG.expirationDate, encodeDate(c.expirationDate, 'expirationDate')),
+    encodeTlv(CVC_TAG.effectiveDate, cvDateDigits(c.effectiveDate, 'effectiveDate')),
+    encodeTlv(CVC_TAG.expirationDate, cvDateDigits(c.expirationDate, 'expirationDate')),
     ...(c.extensions === undefined ? [] : [encodeTlv(CVC_TAG.extensions, c.extensions)]),
   );
 }
@@ -327,8 +327,9 @@ function encodeProfile(p: number): Uint8Array {
 }
 
 /**
- * TR-03110-3 §A.6.1 (v2.21) / v1.11 §A.6.1: country code (2 letters), holder mnemonic (up to 9
- * characters) and sequence number (5 characters), ISO/IEC 8859-1. Read as printable Latin-1.
+ * Certificate references (TR-03110-3 v2.21 annex A, certificate holder reference): country code
+ * (2 letters), holder mnemonic (up to 9 characters) and sequence number (5 characters),
+ * ISO/IEC 8859-1. Read as printable Latin-1.
  */
 const REFERENCE = /^[A-Z]{2}[\x20-\x7e\xa0-\xff]{0,9}[A-Z0-9]{5}$/;
 
@@ -345,20 +346,25 @@ function encodeReference(text: string, field: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
-/** TR-03110-3 §D.2.1.3: six unpacked BCD digits YYMMDD, years 2000–2099. */
-function readDate(t: Tlv, field: string): CvDate {
-  const v = t.value;
-  if (v.length !== 6 || v.some((d) => d > 9)) throw fail('CVC_DATE', `${field} is not six unpacked BCD digits`, t, field);
+/** TR-03110-3 §D.2.1.3: six unpacked BCD digits YYMMDD, years 2000–2099; undefined if not a real day. */
+export function cvDateFromDigits(v: Uint8Array): CvDate | undefined {
+  if (v.length !== 6 || v.some((d) => d > 9)) return undefined;
   const iso = `20${v[0]}${v[1]}-${v[2]}${v[3]}-${v[4]}${v[5]}`;
-  if (!isRealDate(iso)) throw fail('CVC_DATE', `${field} ${iso} is not a calendar date`, t, field);
-  return iso;
+  return isRealDate(iso) ? iso : undefined;
 }
 
-function encodeDate(iso: CvDate, field: string): Uint8Array {
+/** The six digits of a CV date. */
+export function cvDateDigits(iso: CvDate, field = 'date'): Uint8Array {
   if (typeof iso !== 'string' || !/^20\d\d-\d\d-\d\d$/.test(iso) || !isRealDate(iso)) {
     throw new RangeError(`"${field}" expected a date YYYY-MM-DD in 2000–2099, got ${String(iso)}`);
   }
   return Uint8Array.from(iso.slice(2).replaceAll('-', ''), (c) => c.charCodeAt(0) - 0x30);
+}
+
+function readDate(t: Tlv, field: string): CvDate {
+  const iso = cvDateFromDigits(t.value);
+  if (iso === undefined) throw fail('CVC_DATE', `${field} is not six BCD digits naming a calendar day`, t, field);
+  return iso;
 }
 
 function isRealDate(iso: string): boolean {
