@@ -5,7 +5,7 @@ import { ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { enroll, ENROLL_FILES, writeEnrollment, type CardQr } from '../../src/issuance/enroll.js';
 import type { FaceBox } from '../../src/issuance/portrait.js';
-import { photoBudgetOption, sodHashOption } from './options.js';
+import { eacOption, photoBudgetOption, sodHashOption } from './options.js';
 
 interface EnrollOptions {
   record: string;
@@ -71,6 +71,7 @@ export function registerEnroll(program: Command): void {
           sealCertificate: pki.certificates.seal,
           hash,
           cardQr: opts.cardQr as CardQr,
+          ...eacOption(pki),
         });
         const manifest = await writeEnrollment(opts.out, enrollment, { insecurePlainKeys: opts.insecurePlainKeys === true });
         const extra = [ENROLL_FILES.qrPlain, ...(enrollment.qrSeal === undefined ? [] : [ENROLL_FILES.qrSeal]), ENROLL_FILES.front, ENROLL_FILES.back];

@@ -9,7 +9,7 @@ import { dataGroupsOf, readDocumentDir } from '../../src/reader/document-dir.js'
 import { passiveAuthentication } from '../../src/reader/passive-auth.js';
 import { printPassiveAuth, verdictExitCode } from './report.js';
 import { loadTrust } from './trust.js';
-import { photoBudgetOption, sodHashOption } from './options.js';
+import { eacOption, photoBudgetOption, sodHashOption } from './options.js';
 
 interface BuildOptions {
   record: string;
@@ -51,6 +51,7 @@ export function registerLds(program: Command): void {
           dsCertificate: pki.certificates.ds,
           hash,
           photoBudget: budget,
+          ...eacOption(pki),
         });
         const manifest = await writeDocumentSet(opts.out, set, { insecurePlainKeys: opts.insecurePlainKeys === true });
         process.stdout.write(

@@ -1,4 +1,6 @@
 import type { HashName } from '../../src/crypto/algorithms.js';
+import type { Pki } from '../../src/crypto/pki.js';
+import { chipEacFromPki, type ChipEac } from '../../src/issuance/document-set.js';
 import { ValidationError } from '../../src/lds/errors.js';
 
 const SOD_HASHES: readonly string[] = ['sha256', 'sha384', 'sha512'];
@@ -16,4 +18,10 @@ export function photoBudgetOption(text: string): number {
     throw new ValidationError('CLI_BUDGET', `--photo-budget ${text}: expected a byte count ≥ 2000`, { field: '--photo-budget' });
   }
   return budget;
+}
+
+/** The PKI's CVCA as every chip's Terminal Authentication trust point, dated today (nothing for a PKI without one). */
+export function eacOption(pki: Pki): { eac?: ChipEac } {
+  const eac = chipEacFromPki(pki);
+  return eac === undefined ? {} : { eac };
 }

@@ -28,6 +28,7 @@ export async function writeDocumentSet(dir: string, set: DocumentSet, options: W
   for (const [name, bytes] of set.files) await writeFileAtomic(join(dir, manifest.files[name]!), bytes, 0o644);
   await writeFileAtomic(join(dir, manifest.keys.aa), pkcs8(set.keys.aa, passphrase));
   await writeFileAtomic(join(dir, manifest.keys.ca), pkcs8(set.keys.ca, passphrase));
+  for (const [i, cert] of (set.eac?.trustPoints ?? []).entries()) await writeFileAtomic(join(dir, manifest.eac!.cvca[i]!), cert, 0o644);
   await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
   return manifest;
 }
@@ -42,6 +43,7 @@ function manifestOf(set: DocumentSet, encrypted?: boolean): DocumentSetManifest 
     can: set.can,
     files: Object.fromEntries([...set.files.keys()].map((name) => [name, `${name}.bin`])),
     keys: { aa: 'aa-key.pem', ca: 'ca-key.pem', ...(encrypted === undefined ? {} : { encrypted }) },
+    ...(set.eac === undefined ? {} : { eac: { cvca: set.eac.trustPoints.map((_, i) => `cvca-${i + 1}.cvcert`), currentDate: set.eac.currentDate } }),
   });
 }
 
@@ -58,5 +60,6 @@ export function personalizationSet(set: DocumentSet): PersonalizationSet {
     files: set.files,
     aaKey: set.keys.aa,
     caKey: set.keys.ca,
+    ...(set.eac === undefined ? {} : { eac: set.eac }),
   });
 }
