@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { SIGNATURE_SUITES, isSignatureSuite } from '../../src/crypto/algorithms.js';
 import { initPki, loadPki } from '../../src/crypto/pki.js';
+import { rolloverCvca } from '../../src/crypto/cvca-rollover.js';
 import { issueTerminal } from '../../src/crypto/terminal-pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
 
@@ -67,6 +68,18 @@ export function registerPki(program: Command): void {
       } finally {
         pki.close();
       }
+    });
+  registerCvcaRollover(pki);
+}
+
+function registerCvcaRollover(pki: Command): void {
+  pki
+    .command('cvca-rollover')
+    .description('a new CVCA key: a link certificate signed by the old one and a new self-signed CVCA (docs/eac.md)')
+    .requiredOption('--pki <dir>', 'PKI made by `cancuoc pki init` (keys: CANCUOC_PASSPHRASE or the token PIN)')
+    .action(async (opts: { pki: string }) => {
+      const r = await rolloverCvca(opts.pki);
+      process.stdout.write(`new CVCA ${r.chr} in ${opts.pki}: ${r.cvca}, link certificate ${r.link}\n`);
     });
 }
 

@@ -71,8 +71,11 @@ export interface PkiManifest {
   readonly files: typeof FILES;
   readonly keys: Readonly<Record<Role, KeyRef>>;
   readonly crlNumber: number;
-  /** The EAC CVCA: its CV certificate and key. Absent in PKIs made before EAC. */
-  readonly eac?: { readonly cvca: string; readonly key: KeyRef };
+  /**
+   * The EAC CVCA: its CV certificate and key, and the link certificates of earlier rollovers
+   * (oldest first) that lead chips trusting an older CVCA to this one. Absent before EAC.
+   */
+  readonly eac?: { readonly cvca: string; readonly key: KeyRef; readonly links?: readonly string[] };
 }
 
 export interface Pki {
@@ -85,8 +88,8 @@ export interface Pki {
   /** DER ContentInfo. */
   readonly masterList: Uint8Array;
   readonly signers: Readonly<Record<Role, LoadedSigner>>;
-  /** The CVCA certificate and key, when the PKI has one. */
-  readonly eac: { readonly cvca: CvCertificate; readonly signer: LoadedSigner } | undefined;
+  /** The CVCA certificate and key, and the link certificates to it, when the PKI has a CVCA. */
+  readonly eac: { readonly cvca: CvCertificate; readonly signer: LoadedSigner; readonly links: readonly CvCertificate[] } | undefined;
   /** Releases token sessions. */
   close(): void;
 }
@@ -264,13 +267,15 @@ export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise
 async function loadCvca(dir: string, eac: NonNullable<PkiManifest['eac']>, secrets: SecretOptions): Promise<NonNullable<Pki['eac']>> {
   const file = join(dir, eac.cvca);
   const cvca = decodeCvCertificate(await readBytes(file));
+  const links: CvCertificate[] = [];
+  for (const link of eac.links ?? []) links.push(decodeCvCertificate(await readBytes(join(dir, link))));
   const signer = await loadSigner(eac.key, { dir, ...secrets });
   const key = cvPublicKeyOf(signer, false);
   if (key.kind !== cvca.publicKey.kind || (key.kind === 'ec' && cvca.publicKey.kind === 'ec' && !equalBytes(key.point, cvca.publicKey.point))) {
     signer.close();
     throw new ValidationError('PKI_KEY_MISMATCH', `the CVCA key does not match ${eac.cvca}`, { file: eac.cvca });
   }
-  return Object.freeze({ cvca, signer });
+  return Object.freeze({ cvca, signer, links: Object.freeze(links) });
 }
 
 function parseManifest(text: string, file: string): PkiManifest {
@@ -327,7 +332,9 @@ function parseManifest(text: string, file: string): PkiManifest {
 function parseEac(value: unknown, suite: SignatureSuite, bad: (field: string) => never, file: string): NonNullable<PkiManifest['eac']> {
   const e = value as Record<string, unknown> | null;
   if (typeof e !== 'object' || e === null) return bad('eac');
-  if (typeof e.cvca !== 'string' || !/^[A-Za-z0-9._-]+$/.test(e.cvca) || e.cvca === '..') bad('eac.cvca');
+  const plain = (v: unknown): boolean => typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) && v !== '..';
+  if (!plain(e.cvca)) bad('eac.cvca');
+  if (e.links !== undefined && (!Array.isArray(e.links) || !e.links.every(plain))) bad('eac.links');
   let key: KeyRef;
   try {
     key = parseKeyRef(e.key);
@@ -336,7 +343,7 @@ function parseEac(value: unknown, suite: SignatureSuite, bad: (field: string) =>
     throw err;
   }
   if (key.suite !== suite) bad('eac.key.suite');
-  return { cvca: e.cvca as string, key };
+  return { cvca: e.cvca as string, key, ...(e.links === undefined ? {} : { links: e.links as string[] }) };
 }
 
 async function readText(path: string): Promise<string> {

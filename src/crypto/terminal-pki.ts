@@ -34,6 +34,8 @@ export interface IssueTerminalOptions {
 
 export interface TerminalManifest {
   readonly format: string;
+  /** CVCA link certificates, oldest first, for chips that trust an older CVCA (`pki cvca-rollover`). */
+  readonly links?: readonly string[];
   readonly dv: string;
   readonly is: string;
   readonly key: KeyRef;
@@ -76,15 +78,17 @@ export async function issueTerminal(o: IssueTerminalOptions): Promise<{ readonly
     insecurePlainKeys: o.insecurePlainKeys === true,
     ...(o.passphrase === undefined ? {} : { passphrase: o.passphrase }),
   });
+  const links = eac.links.map((_, i) => `link-${i + 1}.cvcert`);
+  for (const [i, link] of eac.links.entries()) await writeFileAtomic(join(o.out, links[i]!), link.raw, 0o644);
   await writeFileAtomic(join(o.out, FILES.dv), dv.raw, 0o644);
   await writeFileAtomic(join(o.out, FILES.is), is.raw, 0o644);
-  const manifest: TerminalManifest = { format: TERMINAL_FORMAT, dv: FILES.dv, is: FILES.is, key };
+  const manifest: TerminalManifest = { format: TERMINAL_FORMAT, ...(links.length === 0 ? {} : { links }), dv: FILES.dv, is: FILES.is, key };
   await writeFileAtomic(join(o.out, FILES.manifest), JSON.stringify(manifest, null, 2) + '\n', 0o600);
   return Object.freeze({ dv, is });
 }
 
 export interface Terminal {
-  /** The chain to send the chip, CVCA side first: DV, then IS. */
+  /** The chain to send the chip, CVCA side first: link certificates, DV, then IS. */
   readonly chain: readonly CvCertificate[];
   readonly is: CvCertificate;
   readonly signer: LoadedSigner;
@@ -110,6 +114,11 @@ export async function loadTerminal(dir: string, secrets: SecretOptions = {}): Pr
   if (typeof json !== 'object' || json === null || json.format !== TERMINAL_FORMAT) {
     throw new ParseError('TERMINAL_MANIFEST_INVALID', 'terminal.json: bad or missing format', { file: mfile, field: 'format' });
   }
+  if (json.links !== undefined && !Array.isArray(json.links)) throw new ParseError('TERMINAL_MANIFEST_INVALID', 'terminal.json: links must be a list', { file: mfile, field: 'links' });
+  const links: CvCertificate[] = [];
+  for (const [i, name] of ((json.links as unknown[] | undefined) ?? []).entries()) {
+    links.push(decodeCvCertificate(await readBytes(join(dir, plainName(name, `links.${i}`)))));
+  }
   const dv = decodeCvCertificate(await readBytes(join(dir, plainName(json.dv, 'dv'))));
   const is = decodeCvCertificate(await readBytes(join(dir, plainName(json.is, 'is'))));
   const signer = await loadSigner(parseKeyRef(json.key), { dir, ...secrets });
@@ -119,7 +128,7 @@ export async function loadTerminal(dir: string, secrets: SecretOptions = {}): Pr
     signer.close();
     throw new ValidationError('TERMINAL_KEY_MISMATCH', 'the IS key does not match is.cvcert', { file: join(dir, FILES.is) });
   }
-  return Object.freeze({ chain: Object.freeze([dv, is]), is, signer, close: () => signer.close() });
+  return Object.freeze({ chain: Object.freeze([...links, dv, is]), is, signer, close: () => signer.close() });
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {
