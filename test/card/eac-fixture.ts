@@ -4,6 +4,7 @@
  */
 import { VirtualChip } from '../../src/card/chip.js';
 import { createCvca, issueUnder, type ReadRights } from '../../src/crypto/cv-pki.js';
+import type { SignatureSuite } from '../../src/crypto/algorithms.js';
 import { generateSoftwareKey, type Signer } from '../../src/crypto/signer.js';
 import type { CvCertificate } from '../../src/lds/cvc.js';
 import { openCard, type CardSession } from '../../src/reader/card-session.js';
@@ -24,8 +25,8 @@ export interface Cvca {
   readonly key: Signer;
 }
 
-export async function cvca(country = 'VN', now = at(-30)): Promise<Cvca> {
-  const key = generateSoftwareKey('ecdsa-bp256').signer;
+export async function cvca(country = 'VN', now = at(-30), suite: SignatureSuite = 'ecdsa-bp256'): Promise<Cvca> {
+  const key = generateSoftwareKey(suite).signer;
   return { cert: await createCvca({ signer: key, country, now, days: 1095 }), key };
 }
 
@@ -34,8 +35,8 @@ export async function terminal(
   root: Cvca,
   o: { dvRights?: ReadRights; isRights?: ReadRights; foreign?: boolean; now?: Date; isDays?: number } = {},
 ): Promise<TerminalCredentials> {
-  const dvKey = generateSoftwareKey('ecdsa-bp256').signer;
-  const isKey = generateSoftwareKey('ecdsa-bp256').signer;
+  const dvKey = generateSoftwareKey(root.key.suite).signer;
+  const isKey = generateSoftwareKey(root.key.suite).signer;
   const now = o.now ?? T0;
   const country = root.cert.chr.slice(0, 2);
   const dv = await issueUnder({ issuer: root.cert, issuerSigner: root.key, subject: dvKey, role: o.foreign ? 'dv-foreign' : 'dv-domestic', chr: `${country}DV00001`, rights: o.dvRights ?? ALL, now, days: 90 });

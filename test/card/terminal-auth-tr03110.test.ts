@@ -66,6 +66,12 @@ describe('Terminal Authentication v1 on the virtual chip', () => {
     expect(equalBytes((await readDg3(chip, creds, 'bac')) as Uint8Array, DG3)).toBe(true);
   });
 
+  it('an RSA-PSS chain (id-TA-RSA-PSS-SHA-256) opens DG3 as well', async () => {
+    const rsa = await cvca('VN', at(-30), 'rsa-pss-3072');
+    const c = await chipWith([rsa.cert], cvDate(at(-1)));
+    expect(equalBytes((await readDg3(c, await terminal(rsa))) as Uint8Array, DG3)).toBe(true);
+  });
+
   it('TA without Chip Authentication first is refused (6985)', async () => {
     const s = await session(chip);
     const creds = await terminal(root);
