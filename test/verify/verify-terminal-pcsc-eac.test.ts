@@ -1,11 +1,13 @@
 /**
  * EAC end to end through the real PC/SC stack, as a user runs it (docs/eac.md): `pki init`
  * (with its CVCA), `pki terminal`, `lds build` with a fingerprint, `card serve` on vpcd,
- * `personalize`, then `verify --terminal` reads DG3 and says VALID; without `--terminal` DG3 is
+ * `personalize`, then `verify --terminal` reads DG3 and says VALID (and `read --terminal` saves
+ * it); without `--terminal` DG3 is
  * denied as before; an IS without the DG3 right, an expired IS and an IS of another country's
  * CVCA leave DG3 closed and exit 3.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPki } from '../../src/crypto/pki.js';
@@ -88,6 +90,14 @@ describe.skipIf(!status.available)('verify --terminal through pcscd + vpcd', () 
     expect(v.json.checks.find((c) => c.id === 'dg.3.hash')?.status).toBe('pass');
     expect(v.json.fingerprints).toMatchObject({ fingers: 1, formats: ['ISO19794-2:2005'] });
     expect([v.json.verdict, v.status]).toEqual(['VALID', 0]);
+  });
+
+  it('read --terminal writes DG3.bin beside the other files', () => {
+    const r = runCli(['read', '--reader', slot.reader, '--id', ID, '--out', at('read'), '--terminal', at('term')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/DG3\.bin {2}\d+ bytes/);
+    expect(r.stdout).toMatch(/^Terminal Authentication: Terminal Authentication as VNIS/m);
+    expect(readFileSync(at('read/DG3.bin'))[0]).toBe(0x63);
   });
 
   it('without --terminal DG3 is denied as before and the card is VALID', () => {
