@@ -185,3 +185,22 @@ describe('hostile CV certificates: typed errors naming tag and offset', () => {
     expect(fails(grown).code).toMatch(/^(CVC_CHAT_EMPTY|TLV_|CVC_)/);
   });
 });
+
+describe('a published CV certificate: the BSI test PKI CVCA DETESTeID00005 (test/vectors/cvc/, source in test/vectors/README.md)', () => {
+  const hexText = readFileSync(join(import.meta.dirname, '../../vectors/cvc/DETESTeID00005.hex'), 'utf8').trim();
+  const raw = Uint8Array.from(Buffer.from(hexText, 'hex'));
+  const cert = decodeCvCertificate(raw);
+
+  it('parses as cvc-print reads it: CAR = CHR, an id-AT CVCA CHAT, 2015-05-04 to 2018-05-04', () => {
+    expect([cert.car, cert.chr, cert.effectiveDate, cert.expirationDate]).toEqual(['DETESTeID00005', 'DETESTeID00005', '2015-05-04', '2018-05-04']);
+    expect([cert.chat.oid, cert.chat.role, Buffer.from(cert.chat.template).toString('hex')]).toEqual(['0.4.0.127.0.7.3.1.2.2', 'cvca', 'fc0f13ffff']);
+    expect([cert.chat.readDg3, cert.chat.readDg4]).toEqual([false, false]); // an id-AT CHAT says nothing about eMRTD DG3/DG4
+  });
+
+  it('re-encodes byte for byte and its self-signature verifies on brainpoolP256r1', () => {
+    expect(equalBytes(encodeCvSigned(encodeCvCertificateBody(cert), cert.signature), raw)).toBe(true);
+    const domain = cvKeyDomain(cert.publicKey, undefined);
+    expect(domain?.name).toMatch(/brainpoolP256r1/i);
+    expect(cvCertificateSignedBy(cert, cert.publicKey, domain)).toBe(true);
+  });
+});
