@@ -2,7 +2,7 @@
  * `pki terminal`: a document verifier certificate under the PKI's CVCA and an inspection-system
  * certificate under that DV (BSI TR-03110-3 v2.21 §2.2), written to a terminal directory with
  * the IS key: dv.cvcert, is.cvcert, is.key.pem (encrypted PKCS#8 unless a throwaway is asked
- * for) and terminal.json, written last. `loadTerminal` gives a reader what Terminal
+ * for; on the PKI's token when its CVCA key lives on one) and terminal.json, written last. `loadTerminal` gives a reader what Terminal
  * Authentication needs.
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
@@ -12,9 +12,10 @@ import { decodeCvCertificate, type CvCertificate } from '../lds/cvc.js';
 import { CancuocError, ParseError, ValidationError } from '../lds/errors.js';
 import { cvPublicKeyOf } from './cv-certificates.js';
 import { holderReference, issueUnder, DV_DAYS, IS_DAYS, type ReadRights } from './cv-pki.js';
-import { loadSigner, parseKeyRef, savePrivateKey, writeFileAtomic, type KeyRef, type LoadedSigner, type SecretOptions } from './keystore.js';
+import { loadSigner, parseKeyRef, PIN_ENV, pkcs11KeyRef, savePrivateKey, writeFileAtomic, type KeyRef, type LoadedSigner, type SecretOptions } from './keystore.js';
+import { openPkcs11Token } from './pkcs11.js';
 import type { Pki } from './pki.js';
-import { generateSoftwareKey } from './signer.js';
+import { generateSoftwareKey, type Signer } from './signer.js';
 
 export const TERMINAL_FORMAT = 'cancuoc-terminal/1';
 const FILES = Object.freeze({ dv: 'dv.cvcert', is: 'is.cvcert', manifest: 'terminal.json' });
@@ -30,6 +31,8 @@ export interface IssueTerminalOptions {
   readonly now?: Date;
   readonly insecurePlainKeys?: boolean;
   readonly passphrase?: string;
+  /** PKCS#11 user PIN when the CVCA key is on a token; else CANCUOC_PKCS11_PIN. */
+  readonly pin?: string;
 }
 
 export interface TerminalManifest {
@@ -53,7 +56,7 @@ export async function issueTerminal(o: IssueTerminalOptions): Promise<{ readonly
   const country = o.pki.manifest.country;
   const days = o.days ?? IS_DAYS;
   const dvKey = generateSoftwareKey(suite).signer; // the DV key signs once, here, and is dropped
-  const isKey = generateSoftwareKey(suite);
+  const isKey = await newIsKey(o, holderReference(country, 'IS'));
   const dv = await issueUnder({
     issuer: eac.cvca,
     issuerSigner: eac.signer,
@@ -69,15 +72,12 @@ export async function issueTerminal(o: IssueTerminalOptions): Promise<{ readonly
     issuerSigner: dvKey,
     subject: isKey.signer,
     role: 'terminal',
-    chr: holderReference(country, 'IS'),
+    chr: isKey.chr,
     rights: o.rights,
     days,
     ...(o.now === undefined ? {} : { now: o.now }),
   });
-  const key = await savePrivateKey(o.out, 'is', isKey.privateKey, suite, {
-    insecurePlainKeys: o.insecurePlainKeys === true,
-    ...(o.passphrase === undefined ? {} : { passphrase: o.passphrase }),
-  });
+  const key = await isKey.save();
   const links = eac.links.map((_, i) => `link-${i + 1}.cvcert`);
   for (const [i, link] of eac.links.entries()) await writeFileAtomic(join(o.out, links[i]!), link.raw, 0o644);
   await writeFileAtomic(join(o.out, FILES.dv), dv.raw, 0o644);
@@ -85,6 +85,30 @@ export async function issueTerminal(o: IssueTerminalOptions): Promise<{ readonly
   const manifest: TerminalManifest = { format: TERMINAL_FORMAT, ...(links.length === 0 ? {} : { links }), dv: FILES.dv, is: FILES.is, key };
   await writeFileAtomic(join(o.out, FILES.manifest), JSON.stringify(manifest, null, 2) + '\n', 0o600);
   return Object.freeze({ dv, is });
+}
+
+/** The IS key: on the token that holds the CVCA key, else a software key saved as PKCS#8. */
+async function newIsKey(o: IssueTerminalOptions, chr: string): Promise<{ signer: Signer; chr: string; save(): Promise<KeyRef> }> {
+  const cvcaRef = o.pki.manifest.eac!.key;
+  const suite = o.pki.manifest.suite;
+  if (cvcaRef.kind === 'pkcs11') {
+    const token = openPkcs11Token({ module: cvcaRef.module, tokenLabel: cvcaRef.tokenLabel, pin: o.pin ?? process.env[PIN_ENV] });
+    try {
+      const keyLabel = `${cvcaRef.keyLabel}-is-${chr}`;
+      const signer = token.generateKeyPair(keyLabel, suite);
+      const ref = pkcs11KeyRef(cvcaRef.module, cvcaRef.tokenLabel, keyLabel, suite);
+      return { signer, chr, save: async () => ref };
+    } finally {
+      token.close();
+    }
+  }
+  const { privateKey, signer } = generateSoftwareKey(suite);
+  const save = (): Promise<KeyRef> =>
+    savePrivateKey(o.out, 'is', privateKey, suite, {
+      insecurePlainKeys: o.insecurePlainKeys === true,
+      ...(o.passphrase === undefined ? {} : { passphrase: o.passphrase }),
+    });
+  return { signer, chr, save };
 }
 
 export interface Terminal {

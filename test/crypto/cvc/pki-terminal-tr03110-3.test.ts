@@ -6,20 +6,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cvKeyDomain, cvSign, cvVerify } from '../../../src/crypto/cv-certificates.js';
 import { initPki, loadPki } from '../../../src/crypto/pki.js';
-import { loadTerminal } from '../../../src/crypto/terminal-pki.js';
+import { issueTerminal, loadTerminal } from '../../../src/crypto/terminal-pki.js';
 import { decodeCvCertificate, type CvCertificate } from '../../../src/lds/cvc.js';
 import { runCli } from '../../helpers/cli.js';
+import { createSoftHsmToken, softHsmAvailable } from '../../helpers/softhsm.js';
 import { tempDir } from '../pki/openssl.js';
 import { printed, trustDir } from './openpace.js';
 
 const PASS = 'mật khẩu đủ dài';
 const env = { CANCUOC_PASSPHRASE: PASS };
+const cert = (dir: string, name: string): CvCertificate => decodeCvCertificate(new Uint8Array(readFileSync(join(dir, name))));
 
 describe('pki init + pki terminal', () => {
   const root = tempDir();
   const pkiDir = join(root, 'pki');
-  const cert = (dir: string, name: string): CvCertificate => decodeCvCertificate(new Uint8Array(readFileSync(join(dir, name))));
   beforeAll(async () => {
     await initPki({ dir: pkiDir, suite: 'ecdsa-bp256', country: 'VN', passphrase: PASS });
   });
@@ -75,5 +77,40 @@ describe('pki init + pki terminal', () => {
     expect(printed(join(out, 'is.cvcert')).chat).toEqual(['Inspection system', 'Terminal certificate']);
     expect(runCli(['pki', 'terminal', '--pki', pkiDir, '--out', join(root, 'x'), '--rights', 'dg2'], env).status).toBe(4);
     expect(runCli(['pki', 'terminal', '--pki', pkiDir, '--out', join(root, 'y'), '--days', '0'], env).status).toBe(4);
+  });
+});
+
+describe.skipIf(!softHsmAvailable())('pki init + pki terminal on a PKCS#11 token (SoftHSM2)', () => {
+  it('the CVCA and the IS key live on the token; cvc-print verifies the chain; the IS key signs for TA', async () => {
+    const hsm = createSoftHsmToken('cancuoc-eac');
+    const root = tempDir();
+    try {
+      const pkiDir = join(root, 'pki');
+      await initPki({ dir: pkiDir, suite: 'ecdsa-p256', country: 'VN', pkcs11: { module: hsm.module, tokenLabel: hsm.tokenLabel, pin: hsm.pin, labelPrefix: 'eac-' } });
+      const pki = await loadPki(pkiDir, { pin: hsm.pin });
+      try {
+        expect(pki.manifest.eac?.key).toMatchObject({ kind: 'pkcs11', keyLabel: 'eac-cvca' });
+        await issueTerminal({ pki, out: join(root, 'term'), rights: { readDg3: true, readDg4: false }, pin: hsm.pin });
+      } finally {
+        pki.close();
+      }
+      const manifest = JSON.parse(readFileSync(join(root, 'term', 'terminal.json'), 'utf8'));
+      expect(manifest.key).toMatchObject({ kind: 'pkcs11', tokenLabel: 'cancuoc-eac' });
+      expect(JSON.stringify(manifest)).not.toContain(hsm.pin);
+      const cvca = cert(pkiDir, 'cvca.cvcert');
+      const dv = cert(join(root, 'term'), 'dv.cvcert');
+      const trust = trustDir(root, [cvca, dv]);
+      expect(printed(join(root, 'term', 'is.cvcert'), 'cvc', trust).verified).toBe(true);
+      const t = await loadTerminal(join(root, 'term'), { pin: hsm.pin });
+      try {
+        const data = new TextEncoder().encode('ID_PICC || r_PICC || Comp(PK_PCD)');
+        const sig = await cvSign(t.signer, t.is.publicKey.oid, data);
+        expect(cvVerify(t.is.publicKey, cvKeyDomain(cvca.publicKey, undefined), data, sig)).toBe(true);
+      } finally {
+        t.close();
+      }
+    } finally {
+      hsm.remove();
+    }
   });
 });
