@@ -2,7 +2,7 @@
  * EAC fixtures for the chip tests: a CVCA (brainpoolP256r1, as CCCD chips), DV and IS chains
  * under it, and a virtual chip personalized in process with trust points, a date and a DG3.
  */
-import { VirtualChip } from '../../src/card/chip.js';
+import { VirtualChip, type VirtualChipOptions } from '../../src/card/chip.js';
 import { createCvca, issueUnder, type ReadRights } from '../../src/crypto/cv-pki.js';
 import type { SignatureSuite } from '../../src/crypto/algorithms.js';
 import { generateSoftwareKey, type Signer } from '../../src/crypto/signer.js';
@@ -44,10 +44,10 @@ export async function terminal(
   return { chain: [dv, is], is, signer: isKey };
 }
 
-export async function chipWith(trustPoints: readonly CvCertificate[], currentDate: string): Promise<VirtualChip> {
+export async function chipWith(trustPoints: readonly CvCertificate[], currentDate: string, options: VirtualChipOptions = {}): Promise<VirtualChip> {
   const base = buildDocumentSet();
   const set: DocumentSet = { ...base, files: new Map([...base.files, ['DG3', DG3]]), eac: { trustPoints: trustPoints.map((c) => c.raw), currentDate } };
-  const chip = new VirtualChip();
+  const chip = new VirtualChip(undefined, options);
   const t = InProcessTransport.open(chip);
   await personalize(t, set);
   await t.close();

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { VirtualChip } from '../../src/card/chip.js';
-import { decodeImage, encodeImage } from '../../src/card/image.js';
+import { decodeImage, encodeImage, ImageFile, loadImage } from '../../src/card/image.js';
 import { createCvcaLink } from '../../src/crypto/cv-pki.js';
 import { generateSoftwareKey, softwareSigner } from '../../src/crypto/signer.js';
 import { equalBytes } from '../../src/lds/bytes.js';
@@ -119,6 +119,15 @@ describe('Terminal Authentication v1 on the virtual chip', () => {
     const reloaded = decodeImage(encodeImage(c.image()));
     expect(reloaded.currentDate).toBe(cvDate(at(3)));
     expect(reloaded.cvca.length).toBe(1);
+  });
+
+  it('the moved date and a new trust point are on disk before the chip answers (card image file)', async () => {
+    const file = join(tempDir(), 'card.json');
+    const c = await chipWith([root.cert], cvDate(at(-1)), { persistence: new ImageFile(file, { delayMs: 60_000 }) });
+    expect(loadImage(file).currentDate).toBe(cvDate(at(-1)));
+    expect(equalBytes((await readDg3(c, await terminal(root, { now: at(2) }))) as Uint8Array, DG3)).toBe(true);
+    // no flush, no delay: PSO:Verify Certificate wrote the image before its 90 00
+    expect(loadImage(file).currentDate).toBe(cvDate(at(2)));
   });
 
   it('a CVCA link certificate adds the new CVCA as a trust point', async () => {
