@@ -5,11 +5,18 @@
  * the same run is `verify.dump_ms`: the same checks on the same files without the chip (no PACE,
  * no secure messaging, no AA or CA), so the difference is the cost of talking to the chip.
  * `verify.card_apdus` is the number of APDUs one verification sends.
+ * `verify.card_eac_ms`: the same on a card with a fingerprint and a CVCA trust point, verified
+ * with an inspection system (docs/eac.md): Terminal Authentication after CA, then DG3 read and
+ * hashed; `verify.card_eac_apdus` its APDUs.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { issueCertificate } from '../src/crypto/certificates.js';
+import { createCvca, issueUnder } from '../src/crypto/cv-pki.js';
 import { generateSoftwareKey } from '../src/crypto/signer.js';
+import type { VirtualChip } from '../src/card/chip.js';
+import { fingerInputToIso } from '../src/issuance/finger-input.js';
+import { cvDate } from '../src/lds/cvc.js';
 import { parseCitizenRecord } from '../src/issuance/citizen.js';
 import { buildDocumentSet } from '../src/issuance/document-set.js';
 import { InProcessTransport } from '../src/reader/in-process.js';
@@ -51,22 +58,62 @@ export async function runVerifyBench(): Promise<Record<string, number>> {
   const trust = new TrustStore();
   trust.addCertificates(cscaCert);
 
-  const card: number[] = [];
-  let apdus = 0;
-  for (let i = 0; i < RUNS + 2; i++) {
+  const cvcaKey = generateSoftwareKey('ecdsa-bp256').signer;
+  const dvKey = generateSoftwareKey('ecdsa-bp256').signer;
+  const isKey = generateSoftwareKey('ecdsa-bp256').signer;
+  const cvca = await createCvca({ signer: cvcaKey, country: 'VN', now });
+  const rights = { readDg3: true, readDg4: true };
+  const dv = await issueUnder({ issuer: cvca, issuerSigner: cvcaKey, subject: dvKey, role: 'dv-domestic', chr: 'VNDV00001', rights, now, days: 90 });
+  const is = await issueUnder({ issuer: dv, issuerSigner: dvKey, subject: isKey, role: 'terminal', chr: 'VNIS00001', rights, now, days: 30 });
+  const finger = fingerInputToIso(new Uint8Array(await readFile(join(root, 'fixtures/fingers/finger-01.json')))).iso;
+  const eacSet = await buildDocumentSet({
+    record,
+    photo,
+    fingers: [finger],
+    dsSigner: ds.signer,
+    dsCertificate: dsCert,
+    eac: { trustPoints: [cvca.raw], currentDate: cvDate(now) },
+  });
+  const eacChip = await personalizedChip({ set: eacSet });
+  const terminal = { chain: [dv, is], is, signer: isKey };
+
+  // Interleaved, so both see the same machine load and the same JIT warmth.
+  const one = async (target: VirtualChip, can: string, options: { terminal?: typeof terminal }): Promise<{ ms: number; apdus: number }> => {
     const start = performance.now();
-    const report = await verifyCard(InProcessTransport.open(chip), { trust, access: { can: set.can } });
+    const report = await verifyCard(InProcessTransport.open(target), { trust, access: { can }, ...options });
     const ms = performance.now() - start;
     if (report.verdict !== 'VALID') throw new Error(`bench card verified ${report.verdict}`);
-    apdus = report.apdus ?? 0;
-    if (i >= 2) card.push(ms); // the first runs warm caches and the JIT
+    return { ms, apdus: report.apdus ?? 0 };
+  };
+  const card: number[] = [];
+  const cardEac: number[] = [];
+  let plainApdus = 0;
+  let eacApdus = 0;
+  for (let i = 0; i < RUNS + 2; i++) {
+    const p = await one(chip, set.can, {});
+    const e = await one(eacChip, eacSet.can, { terminal });
+    [plainApdus, eacApdus] = [p.apdus, e.apdus];
+    if (i >= 2) {
+      // the first runs warm caches and the JIT
+      card.push(p.ms);
+      cardEac.push(e.ms);
+    }
   }
+  const plain = { ms: median(card), apdus: plainApdus };
+  const eac = { ms: median(cardEac), apdus: eacApdus };
+  const apdus = plain.apdus;
   const dump: number[] = [];
   for (let i = 0; i < RUNS + 2; i++) {
     const start = performance.now();
     verifyDump(set.files, { trust });
     if (i >= 2) dump.push(performance.now() - start);
   }
-  process.stderr.write(`verify: ${apdus} APDUs per card verification\n`);
-  return { 'verify.card_ms': median(card), 'verify.dump_ms': median(dump), 'verify.card_apdus': apdus };
+  process.stderr.write(`verify: ${apdus} APDUs per card verification, ${eac.apdus} with Terminal Authentication and DG3\n`);
+  return {
+    'verify.card_ms': plain.ms,
+    'verify.card_eac_ms': eac.ms,
+    'verify.dump_ms': median(dump),
+    'verify.card_apdus': apdus,
+    'verify.card_eac_apdus': eac.apdus,
+  };
 }

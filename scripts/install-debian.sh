@@ -16,7 +16,7 @@ export DEBIAN_FRONTEND=noninteractive
 APT_WAIT=(-o DPkg::Lock::Timeout=600)
 $SUDO apt-get "${APT_WAIT[@]}" update -qq
 $SUDO apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends \
-  pcscd libpcsclite-dev vsmartcard-vpcd iproute2 softhsm2 opensc openssl zxing-cpp-tools sqlite3 \
+  pcscd libpcsclite-dev vsmartcard-vpcd iproute2 softhsm2 opensc openssl openpace zxing-cpp-tools sqlite3 \
   fonts-ocr-b fonts-dejavu-core python3 python3-opencv opencv-data make g++ ca-certificates git >/dev/null
 echo "install-debian: packages ready"
 

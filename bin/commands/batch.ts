@@ -20,7 +20,7 @@ import { TransportError } from '../../src/reader/transport.js';
 import { TrustStore } from '../../src/reader/trust-store.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { loadTrust } from './trust.js';
-import { photoBudgetOption } from './options.js';
+import { eacOption, photoBudgetOption } from './options.js';
 
 interface BatchRunOptions {
   queue: string;
@@ -92,7 +92,13 @@ export function registerBatch(program: Command): void {
         const summary = await runProductionLine({
           registry,
           stations,
-          signers: { dsSigner: pki.signers.ds, dsCertificate: pki.certificates.ds, sealSigner: pki.signers.seal, sealCertificate: pki.certificates.seal },
+          signers: {
+            dsSigner: pki.signers.ds,
+            dsCertificate: pki.certificates.ds,
+            sealSigner: pki.signers.seal,
+            sealCertificate: pki.certificates.seal,
+            ...eacOption(pki),
+          },
           trust,
           photoBudget,
           ...(opts.faces === undefined ? {} : { faceDir: opts.faces }),

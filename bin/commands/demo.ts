@@ -17,6 +17,7 @@ import type { Transport } from '../../src/reader/transport.js';
 import { TrustStore } from '../../src/reader/trust-store.js';
 import { verifyCard } from '../../src/reader/verify.js';
 import { packageRoot } from './package-root.js';
+import { eacOption } from './options.js';
 import { humanReport, verificationExitCode } from './verify.js';
 
 /** vpcd's two readers and the TCP ports the driver listens on for them (docs/pcsc.md). */
@@ -91,6 +92,7 @@ export function registerDemo(program: Command): void {
           fingers: [finger.iso],
           dsSigner: pki.signers.ds,
           dsCertificate: pki.certificates.ds,
+          ...eacOption(pki),
         });
         step(`enrolled sample citizen ${record.id}: ${[...set.files.keys()].join(', ')}, SOD signed`);
 

@@ -8,7 +8,7 @@ import { enroll, ENROLL_FILES, writeEnrollment, type CardQr } from '../../src/is
 import type { FaceBox } from '../../src/issuance/portrait.js';
 import { FACE_REFUSALS } from '../../src/issuance/photo-judge.js';
 import { renderPreview, renderRefusedPreview } from '../../src/issuance/portrait-preview.js';
-import { fingerFiles, photoBudgetOption, sodHashOption } from './options.js';
+import { eacOption, fingerFiles, photoBudgetOption, sodHashOption } from './options.js';
 
 interface EnrollOptions {
   record: string;
@@ -79,6 +79,7 @@ export function registerEnroll(program: Command): void {
           sealCertificate: pki.certificates.seal,
           hash,
           cardQr: opts.cardQr as CardQr,
+          ...eacOption(pki),
         }).catch(async (e: unknown) => {
           // A refused photo still gets its preview (the faces found), so the operator sees why.
           if (opts.preview !== undefined && e instanceof ValidationError && FACE_REFUSALS.has(e.code)) {

@@ -9,7 +9,7 @@ import { dataGroupsOf, readDocumentDir } from '../../src/reader/document-dir.js'
 import { passiveAuthentication } from '../../src/reader/passive-auth.js';
 import { CHIP_NOT_CHECKED, printPassiveAuth, verdictExitCode } from './report.js';
 import { loadTrust, policyOf, policyOptions, refusedTrustLines } from './trust.js';
-import { fingerFiles, isoTimeOption, photoBudgetOption, sodHashOption } from './options.js';
+import { eacOption, fingerFiles, isoTimeOption, photoBudgetOption, sodHashOption } from './options.js';
 
 interface BuildOptions {
   record: string;
@@ -54,6 +54,7 @@ export function registerLds(program: Command): void {
           dsCertificate: pki.certificates.ds,
           hash,
           photoBudget: budget,
+          ...eacOption(pki),
         });
         const manifest = await writeDocumentSet(opts.out, set, { insecurePlainKeys: opts.insecurePlainKeys === true, force: opts.force === true });
         process.stdout.write(

@@ -1,5 +1,7 @@
 import type { HashName } from '../../src/crypto/algorithms.js';
 import { readInputFile } from '../../src/crypto/file-io.js';
+import type { Pki } from '../../src/crypto/pki.js';
+import { chipEacFromPki, type ChipEac } from '../../src/issuance/document-set.js';
 import { attempt, ParseError, ValidationError } from '../../src/lds/errors.js';
 
 const SOD_HASHES: readonly string[] = ['sha256', 'sha384', 'sha512'];
@@ -40,4 +42,10 @@ export async function fingerFiles(paths: readonly string[] | undefined, parse: (
       return bytes;
     }),
   );
+}
+
+/** The PKI's CVCA as every chip's Terminal Authentication trust point, dated today (nothing for a PKI without one). */
+export function eacOption(pki: Pki): { eac?: ChipEac } {
+  const eac = chipEacFromPki(pki);
+  return eac === undefined ? {} : { eac };
 }

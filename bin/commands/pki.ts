@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { SIGNATURE_SUITES, isSignatureSuite } from '../../src/crypto/algorithms.js';
 import { PBKDF2_ITERATIONS } from '../../src/crypto/key-encryption.js';
 import { MIN_PASSPHRASE, PASSPHRASE_ENV } from '../../src/crypto/keystore.js';
-import { initPki, rekeyPki } from '../../src/crypto/pki.js';
+import { initPki, loadPki, rekeyPki } from '../../src/crypto/pki.js';
+import { rolloverCvca } from '../../src/crypto/cvca-rollover.js';
+import { issueTerminal } from '../../src/crypto/terminal-pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
 
 /** ICAO 9303-3 three-letter codes to the ISO 3166-1 alpha-2 codes certificate names use. */
@@ -53,7 +55,7 @@ export function registerPki(program: Command): void {
       });
       const f = manifest.files;
       process.stdout.write(
-        `PKI (${manifest.suite}, ${manifest.country}) written to ${opts.out}: ${f.csca}, ${f.ds}, ${f.seal}, ${f.crl}, ${f.masterList}\n`,
+        `PKI (${manifest.suite}, ${manifest.country}) written to ${opts.out}: ${f.csca}, ${f.ds}, ${f.seal}, ${f.crl}, ${f.masterList}, ${manifest.eac?.cvca}\n`,
       );
     });
   pki
@@ -70,4 +72,45 @@ export function registerPki(program: Command): void {
         process.stdout.write(`${o.file}: ${was}, ${now}\n`);
       }
     });
+  pki
+    .command('terminal')
+    .description('issue an EAC inspection system: a DV certificate under the CVCA, an IS certificate and key (docs/eac.md)')
+    .requiredOption('--pki <dir>', 'PKI made by `cancuoc pki init` (keys: CANCUOC_PASSPHRASE)')
+    .requiredOption('--out <dir>', 'directory to write dv.cvcert, is.cvcert, the IS key and terminal.json to')
+    .option('--rights <list>', 'read rights: dg3, dg4, both (dg3,dg4) or none', 'dg3,dg4')
+    .option('--days <n>', 'validity of the IS certificate in days', '30')
+    .option('--foreign', 'make the DV a foreign DV (its certificates never move the chip date)')
+    .option('--insecure-plain-keys', 'write the IS key unencrypted (a throwaway test terminal only)')
+    .action(async (opts: { pki: string; out: string; rights: string; days: string; foreign?: boolean; insecurePlainKeys?: boolean }) => {
+      const rights = parseRights(opts.rights);
+      const days = Number(opts.days);
+      if (!/^\d+$/.test(opts.days) || days < 1 || days > 3653) throw new ValidationError('CLI_DAYS', `--days ${opts.days}: expected 1 to 3653`, { field: '--days' });
+      const pki = await loadPki(opts.pki);
+      try {
+        const { dv, is } = await issueTerminal({ pki, out: opts.out, rights, days, foreign: opts.foreign === true, insecurePlainKeys: opts.insecurePlainKeys === true });
+        process.stdout.write(`terminal ${is.chr} (DV ${dv.chr} under ${dv.car}, until ${is.expirationDate}) written to ${opts.out}\n`);
+      } finally {
+        pki.close();
+      }
+    });
+  registerCvcaRollover(pki);
+}
+
+function registerCvcaRollover(pki: Command): void {
+  pki
+    .command('cvca-rollover')
+    .description('a new CVCA key: a link certificate signed by the old one and a new self-signed CVCA (docs/eac.md)')
+    .requiredOption('--pki <dir>', 'PKI made by `cancuoc pki init` (keys: CANCUOC_PASSPHRASE or the token PIN)')
+    .action(async (opts: { pki: string }) => {
+      const r = await rolloverCvca(opts.pki);
+      process.stdout.write(`new CVCA ${r.chr} in ${opts.pki}: ${r.cvca}, link certificate ${r.link}\n`);
+    });
+}
+
+function parseRights(text: string): { readDg3: boolean; readDg4: boolean } {
+  const items = text === 'none' ? [] : text.split(',').map((s) => s.trim().toLowerCase());
+  if (items.some((i) => i !== 'dg3' && i !== 'dg4')) {
+    throw new ValidationError('CLI_RIGHTS', `--rights ${text}: expected dg3, dg4, dg3,dg4 or none`, { field: '--rights' });
+  }
+  return { readDg3: items.includes('dg3'), readDg4: items.includes('dg4') };
 }

@@ -15,12 +15,15 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../src/crypto/file-io.js';
+import { loadTerminal } from '../../src/crypto/terminal-pki.js';
 import { canFromId, documentNumberFromId } from '../../src/lds/cccd-id.js';
 import { CancuocError, ValidationError } from '../../src/lds/errors.js';
 import { openCard, type AccessKey, type CardSession } from '../../src/reader/card-session.js';
 import { connect, waitForCard, type PcscTransport } from '../../src/reader/pcsc.js';
+import type { TerminalCredentials } from '../../src/reader/terminal-auth.js';
 import { TransportError } from '../../src/reader/transport.js';
-import { CardAccessError, readCardFiles } from '../../src/reader/verify.js';
+import { CardAccessError, readCardFiles, type FileOutcome } from '../../src/reader/verify.js';
+import { terminalAuthAndRead, type EacOutcome } from '../../src/reader/verify-eac.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 export interface CardCliOptions {
@@ -104,22 +107,52 @@ async function openSession(transport: PcscTransport, access: AccessKey): Promise
 export function registerRead(program: Command): void {
   cardOptions(program.command('read').description('read every file of a card (PACE or BAC) into a directory'))
     .requiredOption('--out <dir>', 'directory for CardAccess.bin, COM.bin, SOD.bin, DG1.bin, …')
-    .action(async (opts: CardCliOptions & { out: string }) => {
+    .option('--terminal <dir>', 'inspection system from `pki terminal`: Chip and Terminal Authentication, then DG3 (docs/eac.md)')
+    .action(async (opts: CardCliOptions & { out: string; terminal?: string }) => {
       const { access, label } = accessFromOptions(opts);
-      const session = await openSession(await connectCard(opts), access);
+      const terminal = opts.terminal === undefined ? undefined : await loadTerminal(opts.terminal);
+      const session = await openSession(await connectCard(opts), access).catch((e: unknown) => {
+        terminal?.close();
+        throw e;
+      });
       try {
-        const { files, outcomes } = await readCardFiles(session).catch((e: unknown) => {
+        const card = await readCardFiles(session).catch((e: unknown) => {
           throw asCliError(e);
         });
+        let { files, outcomes } = card;
+        let taLine = '';
+        if (terminal !== undefined) {
+          const eac = await readWithTerminal(session, terminal, outcomes).catch((e: unknown) => {
+            throw asCliError(e);
+          });
+          files = new Map([...files, ...eac.read]);
+          outcomes = outcomes.map((o) => (eac.read.has(o.name) ? { name: o.name, status: 'read' as const, length: eac.read.get(o.name)!.length } : o));
+          taLine = `Terminal Authentication: ${eac.check.reason}\n`;
+          if (eac.check.status === 'fail') process.exitCode = EXIT.noCard;
+        }
         await mkdir(opts.out, { recursive: true, mode: 0o700 });
         // Personal data: readable by the owner only.
         for (const [name, bytes] of files) await writeFileAtomic(join(opts.out, `${name}.bin`), bytes, 0o600);
         const lines = outcomes.map((o) =>
           o.status === 'read' ? `  ${o.name}.bin  ${o.length} bytes` : `  ${o.name}  not read: ${o.status}${o.code ? ` (${o.code})` : ''}`,
         );
-        process.stdout.write(`read through ${session.accessControl} (${label}), ${session.traffic.apdus} APDUs, into ${opts.out}:\n${lines.join('\n')}\n`);
+        process.stdout.write(`read through ${session.accessControl} (${label}), ${session.traffic.apdus} APDUs, into ${opts.out}:\n${lines.join('\n')}\n${taLine}`);
       } finally {
         await session.close().catch(() => undefined);
+        terminal?.close();
       }
     });
+}
+
+/** Chip Authentication, then TA and the files the chip refused before (DG3, DG4). */
+async function readWithTerminal(session: CardSession, terminal: TerminalCredentials, outcomes: readonly FileOutcome[]): Promise<EacOutcome> {
+  try {
+    await session.chipAuth();
+  } catch (e) {
+    if (e instanceof TransportError) throw e;
+    const reason = `Chip Authentication failed first (${e instanceof CancuocError ? e.code : 'error'}), so no Terminal Authentication`;
+    return { check: { status: 'fail', code: 'TA_NEEDS_CA', reason }, read: new Map() };
+  }
+  const denied = outcomes.filter((o) => o.status === 'denied').map((o) => o.name);
+  return terminalAuthAndRead(session, terminal, denied, new Date());
 }

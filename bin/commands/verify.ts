@@ -11,6 +11,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../../src/crypto/file-io.js';
+import { loadTerminal } from '../../src/crypto/terminal-pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import { readDocumentDir } from '../../src/reader/document-dir.js';
 import { verificationJson, verifyCard, verifyDump, type VerificationReport, type VerificationVerdict } from '../../src/reader/verify.js';
@@ -25,6 +26,7 @@ interface VerifyCliOptions extends CardCliOptions {
   acceptStaleCrl?: boolean;
   strict?: boolean;
   dir?: string;
+  terminal?: string;
   trust: string[];
   json?: boolean;
   face?: string | false;
@@ -35,6 +37,12 @@ export function verificationExitCode(verdict: VerificationVerdict): number {
   return verdict === 'VALID' ? EXIT.ok : verdict === 'UNTRUSTED' ? EXIT.untrusted : EXIT.invalid;
 }
 
+/** Only Terminal Authentication failed: the document is fine, the terminal was refused its data (exit 3, docs/eac.md). */
+function terminalOnlyFailure(report: VerificationReport): boolean {
+  const blocking = report.checks.filter((c) => c.status === 'fail' || c.status === 'not-bound');
+  return blocking.length > 0 && blocking.every((c) => c.id === 'ta');
+}
+
 export function registerVerify(program: Command): void {
   policyOptions(cardOptions(program.command('verify').description('verify a card (PA, AA, CA, consistency, expiry, revocation) or a dump'), false))
     .option('--dir <dir>', 'verify a dump instead of a card (DG1.bin, EF_SOD.bin, ef0101.bin, …)')
@@ -43,6 +51,7 @@ export function registerVerify(program: Command): void {
     .option('--face <file>', 'save the face image to this new file (.jpg, .png; JPEG 2000 is kept as .jp2 when it cannot be converted); never over an existing file')
     .option('--no-face', 'do not save the face image (the default)')
     .option('--at <time>', 'check validity at this ISO 8601 time instead of now')
+    .option('--terminal <dir>', 'inspection system from `pki terminal`: Terminal Authentication, then DG3 (docs/eac.md)')
     .action(async (opts: VerifyCliOptions) => {
       const at = isoTimeOption(opts.at);
       if (typeof opts.face === 'string' && (await stat(opts.face).catch(() => undefined)) !== undefined) {
@@ -52,21 +61,26 @@ export function registerVerify(program: Command): void {
       const policy = policyOf(opts);
       let report: VerificationReport;
       if (opts.dir !== undefined) {
-        if (opts.can !== undefined || opts.mrz !== undefined || opts.id !== undefined || opts.reader !== undefined) {
-          throw new ValidationError('CLI_ACCESS', '--dir verifies a dump: no --reader, --can, --mrz or --id', { field: '--dir' });
+        if (opts.can !== undefined || opts.mrz !== undefined || opts.id !== undefined || opts.reader !== undefined || opts.terminal !== undefined) {
+          throw new ValidationError('CLI_ACCESS', '--dir verifies a dump: no --reader, --can, --mrz, --id or --terminal', { field: '--dir' });
         }
         report = verifyDump((await readDocumentDir(opts.dir)).files, { trust: store, at, policy });
       } else {
         const { access } = accessFromOptions(opts);
-        const transport = await connectCard(opts);
-        report = await verifyCard(transport, { trust: store, at, access, policy }).catch((e: unknown) => {
-          throw asCliError(e);
-        });
+        const terminal = opts.terminal === undefined ? undefined : await loadTerminal(opts.terminal);
+        try {
+          const transport = await connectCard(opts);
+          report = await verifyCard(transport, { trust: store, at, access, policy, ...(terminal && { terminal }) }).catch((e: unknown) => {
+            throw asCliError(e);
+          });
+        } finally {
+          terminal?.close();
+        }
       }
       const face = await saveFace(report, opts.face);
       if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...verificationJson(report), trust: loaded, ...(face && { faceFile: face.path }) }, null, 2)}\n`);
       else process.stdout.write(humanReport(report, face, refusedTrustLines(loaded)));
-      process.exitCode = verificationExitCode(report.verdict);
+      process.exitCode = terminalOnlyFailure(report) ? EXIT.noCard : verificationExitCode(report.verdict);
     });
 }
 
@@ -165,6 +179,10 @@ export function humanReport(report: VerificationReport, face: SavedFace | undefi
   if (report.face !== undefined) {
     const where = face === undefined ? 'not saved' : `saved to ${face.path} (${face.note})`;
     out.push(`  ${'Ảnh chân dung:'.padEnd(20)}${report.face.width}×${report.face.height}, ${where}`);
+  }
+  const fp = report.fingerprints;
+  if (fp !== undefined) {
+    out.push(`  ${'Vân tay (DG3):'.padEnd(20)}${fp.fingers} finger(s) at position(s) ${fp.positions.join(', ')}, ${fp.formats.join(', ')}`);
   }
   if (refused.length > 0) out.push('Trust', ...refused);
   out.push('Checks');

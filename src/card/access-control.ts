@@ -8,8 +8,8 @@
  *
  * Operational phase (locked):
  *  - EF.CardAccess and EF.ATR/INFO: readable in plain, always (9303-11 §4.2, ISO/IEC 7816-4 §12.7.1);
- *  - DG3 and DG4: need Terminal Authentication (9303-11 §7.1, EAC), which the chip does not
- *    implement yet: SELECT and READ answer 6982;
+ *  - DG3 and DG4: need Terminal Authentication (9303-11 §7.1, EAC; src/card/terminal-auth.ts)
+ *    with the read right for that group, else SELECT and READ answer 6982;
  *  - every other file, INTERNAL AUTHENTICATE and Chip Authentication: need a secure-messaging
  *    session opened by BAC or PACE, else 6982 "security status not satisfied";
  *  - personalization commands answer 6985 "conditions of use not satisfied".
@@ -25,17 +25,23 @@ export type Authentication = 'none' | 'bac' | 'pace';
 export interface AccessState {
   readonly locked: boolean;
   readonly authentication: Authentication;
+  /** What Terminal Authentication opened in this session (absent: nothing). */
+  readonly taRights?: { readonly readDg3: boolean; readonly readDg4: boolean };
 }
 
 const FID_CARD_ACCESS = 0x011c;
 const PUBLIC_FILES: ReadonlySet<number> = new Set([FID_CARD_ACCESS, FID_ATR_INFO]);
 // 9303-11 §7.1: the sensitive biometrics are protected by Extended Access Control.
-const EAC_FILES: ReadonlySet<number> = new Set([fileByDg(3)!.fid, fileByDg(4)!.fid]);
+const FID_DG3 = fileByDg(3)!.fid;
+const FID_DG4 = fileByDg(4)!.fid;
 
 /** The access rule for one file; undefined = allowed, else the status word to answer. */
 export function fileAccess(state: AccessState, fid: number): number | undefined {
   if (!state.locked || PUBLIC_FILES.has(fid)) return undefined;
-  if (EAC_FILES.has(fid)) return SW.SECURITY_STATUS_NOT_SATISFIED;
+  if (fid === FID_DG3 || fid === FID_DG4) {
+    const open = state.authentication !== 'none' && (fid === FID_DG3 ? state.taRights?.readDg3 : state.taRights?.readDg4) === true;
+    return open ? undefined : SW.SECURITY_STATUS_NOT_SATISFIED;
+  }
   return state.authentication === 'none' ? SW.SECURITY_STATUS_NOT_SATISFIED : undefined;
 }
 

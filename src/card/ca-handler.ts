@@ -20,6 +20,7 @@ import {
   type ChipAuthProtocol,
 } from '../crypto/chip-auth.js';
 import { domainParameters } from '../crypto/curves.js';
+import { compressPublicKey } from '../crypto/terminal-auth.js';
 import { outcome, type Outcome } from './handler-outcome.js';
 import type { CaKeyImage } from './image.js';
 
@@ -37,7 +38,7 @@ function findKey(keys: readonly CaKeyImage[], keyId: number | undefined): CaKeyI
 
 function agree(protocol: ChipAuthProtocol, key: CaKeyImage, ephemeral: Uint8Array): Outcome {
   const keys = caChip(protocol, domainParameters(key.parameterId), key.privateKey, ephemeral);
-  return outcome(SW.NO_ERROR, new Uint8Array(0), { kind: 'rekey', keys });
+  return outcome(SW.NO_ERROR, new Uint8Array(0), { kind: 'rekey', keys, terminalKey: compressPublicKey('ECDH', ephemeral) });
 }
 
 export class CaHandler {

@@ -36,6 +36,8 @@ import { outcome, type ChipRandom, type Outcome, type SessionChange } from './ha
 import { blankImage, imageOf, memoryOf, type ChipImage, type ChipMemory, type ChipPersistence } from './image.js';
 import { PaceHandler } from './pace-handler.js';
 import { isLock, parseCreateFile, putData } from './perso.js';
+import { TaHandler } from './terminal-auth.js';
+import { idPiccFromMrz } from '../crypto/terminal-auth.js';
 
 export interface VirtualChipOptions {
   /** Injected randomness (tests replaying worked examples); default: the OS. */
@@ -60,6 +62,7 @@ const FID_DG14 = fileByDg(14)!.fid;
 const INS_CREATE_FILE = 0xe0;
 const INS_PUT_DATA = 0xda;
 const INS_UPDATE_BINARY_ODD = 0xd7;
+const INS_PSO = 0x2a;
 
 export class VirtualChip implements CardHandler {
   readonly #memory: ChipMemory;
@@ -67,11 +70,14 @@ export class VirtualChip implements CardHandler {
   readonly #bac = new BacHandler();
   readonly #pace = new PaceHandler();
   readonly #ca = new CaHandler();
+  readonly #ta = new TaHandler();
   readonly #random: ChipRandom | undefined;
   readonly #persistence: ChipPersistence | undefined;
   readonly #sleep: (ms: number) => Promise<void>;
   #sm: SecureMessaging | undefined;
   #authentication: Authentication = 'none';
+  /** ID_PICC of the session, for Terminal Authentication. */
+  #idPicc: Uint8Array | undefined;
 
   constructor(image: ChipImage = blankImage(), options: VirtualChipOptions = {}) {
     if (image === null || typeof image !== 'object' || !(image.files instanceof Map)) throw new TypeError('"image" expected a ChipImage');
@@ -154,6 +160,8 @@ export class VirtualChip implements CardHandler {
     this.#sm?.close();
     this.#sm = undefined;
     this.#authentication = 'none';
+    this.#idPicc = undefined;
+    this.#ta.reset();
     this.#bac.reset();
     this.#pace.reset();
     this.#ca.reset();
@@ -200,8 +208,11 @@ export class VirtualChip implements CardHandler {
     const result = this.#dispatch(cmd);
     const bytes = sm.protectResponse(result.response);
     const change = result.session;
-    if (change?.kind === 'rekey') this.#sm = new SecureMessaging(change.keys);
-    else if (change?.kind === 'open') this.#open(change);
+    if (change?.kind === 'rekey') {
+      this.#sm = new SecureMessaging(change.keys);
+      if (change.terminalKey !== undefined && this.#idPicc !== undefined) this.#ta.chipAuthenticated(this.#idPicc, change.terminalKey);
+    } else if (change?.kind === 'open') this.#open(change);
+    else if (change?.kind === 'close') this.#endSession();
     return bytes;
   }
 
@@ -209,12 +220,14 @@ export class VirtualChip implements CardHandler {
     this.#sm?.close();
     this.#sm = new SecureMessaging(change.keys);
     this.#authentication = change.via;
+    const mrz = this.#memory.mrzInformation;
+    this.#idPicc = change.idPicc ?? (change.via === 'bac' && mrz !== undefined ? idPiccFromMrz(mrz) : undefined);
   }
 
   // ---- dispatch -----------------------------------------------------------------------------
 
   #access(): AccessState {
-    return { locked: this.#memory.locked, authentication: this.#authentication };
+    return { locked: this.#memory.locked, authentication: this.#authentication, taRights: this.#ta.rights };
   }
 
   #dispatch(cmd: CommandApdu): Outcome {
@@ -238,10 +251,14 @@ export class VirtualChip implements CardHandler {
         return wrap(this.#fs.readBinary(cmd, gate, maxData));
       case INS.READ_BINARY_ODD:
         return wrap(this.#fs.readBinaryOdd(cmd, gate, maxData));
+      // Under secure messaging these belong to Terminal Authentication, in plain to BAC.
       case INS.GET_CHALLENGE:
-        return this.#bac.getChallenge(cmd, this.#random);
+        return this.#sm !== undefined ? this.#ta.getChallenge(cmd, this.#random) : this.#bac.getChallenge(cmd, this.#random);
       case INS.EXTERNAL_AUTHENTICATE:
-        return this.#counted(this.#bac.externalAuthenticate(cmd, this.#memory.mrzInformation, this.#random));
+        // after a secure channel, EXTERNAL AUTHENTICATE is Terminal Authentication; before it, BAC
+        return this.#sm !== undefined ? this.#ta.externalAuthenticate(cmd) : this.#counted(this.#bac.externalAuthenticate(cmd, this.#memory.mrzInformation, this.#random));
+      case INS_PSO:
+        return this.#verifyCertificate(cmd);
       case INS.MANAGE_SECURITY_ENVIRONMENT:
         return this.#manageSecurityEnvironment(cmd);
       case INS.GENERAL_AUTHENTICATE:
@@ -282,9 +299,22 @@ export class VirtualChip implements CardHandler {
     return result;
   }
 
-  /** MSE (ISO/IEC 7816-4 §11.5.11): C1A4 PACE, 41A4 CA Set AT, 41A6 CA Set KAT. */
+  /** PSO:Verify Certificate; a moved date or a new trust point is on disk before 9000 goes out. */
+  #verifyCertificate(cmd: CommandApdu): Outcome {
+    if (this.#sm === undefined) return outcome(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
+    const { result, memoryChanged } = this.#ta.verifyCertificate(cmd, this.#memory);
+    if (memoryChanged && this.#persistence !== undefined) {
+      this.#persistence.changed(() => this.image());
+      this.#persistence.flush();
+    }
+    return result;
+  }
+
+  /** MSE (ISO/IEC 7816-4 §11.5.11): C1A4 PACE, 41A4 CA Set AT, 41A6 CA Set KAT, 81B6 / 81A4 TA. */
   #manageSecurityEnvironment(cmd: CommandApdu): Outcome {
     const p1p2 = (cmd.p1 << 8) | cmd.p2;
+    if (p1p2 === 0x81b6) return this.#sm === undefined ? outcome(SW.CONDITIONS_OF_USE_NOT_SATISFIED) : this.#ta.mseSetDst(cmd, this.#memory);
+    if (p1p2 === 0x81a4) return this.#sm === undefined ? outcome(SW.CONDITIONS_OF_USE_NOT_SATISFIED) : this.#ta.mseSetAt(cmd);
     if (p1p2 === 0xc1a4) {
       return this.#pace.mseSetAt(cmd, {
         cardAccess: this.#memory.files.get(FID_CARD_ACCESS),

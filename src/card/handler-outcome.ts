@@ -29,12 +29,15 @@ export interface SessionKeys {
 
 /**
  * 'open': BAC or PACE succeeded; the response goes out in plain, then SM starts (9303-11 §9.8).
+ * PACE gives ID_PICC = Comp(PK~_PICC) for Terminal Authentication (9303-11 §4.4.3.5).
  * 'rekey': Chip Authentication succeeded; the response is protected with the old keys, then the
- * new keys take over with SSC = 0 (§6.2).
+ * new keys take over with SSC = 0 (§6.2); `terminalKey` is Comp(PK~_PCD), which TA signs.
+ * 'close': the response is protected, then the session ends (a failed Terminal Authentication).
  */
 export type SessionChange =
-  | { readonly kind: 'open'; readonly via: 'bac' | 'pace'; readonly keys: SessionKeys }
-  | { readonly kind: 'rekey'; readonly keys: SessionKeys };
+  | { readonly kind: 'open'; readonly via: 'bac' | 'pace'; readonly keys: SessionKeys; readonly idPicc?: Uint8Array }
+  | { readonly kind: 'rekey'; readonly keys: SessionKeys; readonly terminalKey?: Uint8Array }
+  | { readonly kind: 'close' };
 
 export interface Outcome {
   readonly response: ResponseApdu;

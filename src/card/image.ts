@@ -49,6 +49,8 @@ export interface ChipImage {
   readonly cvca: readonly CvcaImage[];
   /** Failed BAC / PACE attempts since the last success (access-attempts.ts); absent in older images = 0. */
   readonly accessFailures?: number;
+  /** The chip's current date for Terminal Authentication, YYYY-MM-DD (docs/eac.md). */
+  readonly currentDate?: string;
 }
 
 /** Far above what anyone reaches at MAX_DELAY_MS a try; bounds what an edited image may claim. */
@@ -89,6 +91,7 @@ export function encodeImage(image: ChipImage): Uint8Array {
     caKeys: image.caKeys.map((k) => ({ keyId: k.keyId, parameterId: k.parameterId, privateKey: hex(k.privateKey), publicKey: hex(k.publicKey) })),
     cvca: image.cvca.map((c) => ({ slot: c.slot, body: hex(c.body) })),
     ...(image.accessFailures === undefined || image.accessFailures === 0 ? {} : { accessFailures: image.accessFailures }),
+    ...(image.currentDate === undefined ? {} : { currentDate: image.currentDate }),
   };
   return new TextEncoder().encode(JSON.stringify(json, null, 1) + '\n');
 }
@@ -172,6 +175,7 @@ export function decodeImage(bytes: Uint8Array): ChipImage {
       return Object.freeze({ slot: intField(o.slot, `cvca.${i}.slot`, 0xff), body: bytesField(o.body, `cvca.${i}.body`) });
     }),
     accessFailures: j.accessFailures === undefined ? 0 : intField(j.accessFailures, 'accessFailures', MAX_ACCESS_FAILURES),
+    currentDate: stringField(j.currentDate, 'currentDate', /^20\d\d-[01]\d-[0-3]\d$/),
   };
   return Object.freeze(image);
 }
@@ -280,6 +284,7 @@ export interface ChipMemory {
   caKeys: CaKeyImage[];
   cvca: CvcaImage[];
   accessFailures: number;
+  currentDate?: string;
 }
 
 /** A working copy of an image (file contents copied: the image stays untouched). */
@@ -296,6 +301,7 @@ export function memoryOf(image: ChipImage): ChipMemory {
     caKeys: [...image.caKeys],
     cvca: [...image.cvca],
     accessFailures: image.accessFailures ?? 0,
+    ...(image.currentDate === undefined ? {} : { currentDate: image.currentDate }),
   };
 }
 
@@ -313,5 +319,6 @@ export function imageOf(memory: ChipMemory): ChipImage {
     caKeys: Object.freeze([...memory.caKeys]),
     cvca: Object.freeze([...memory.cvca]),
     accessFailures: memory.accessFailures,
+    currentDate: memory.currentDate,
   });
 }

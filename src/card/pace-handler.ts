@@ -35,6 +35,7 @@ import {
 } from '../crypto/pace.js';
 import { domainParameters, groupOf } from '../crypto/curves.js';
 import { SW_AUTHENTICATION_FAILED } from './access-attempts.js';
+import { compressPublicKey } from '../crypto/terminal-auth.js';
 import { draw, outcome, type ChipRandom, type Outcome, type RandomPurpose } from './handler-outcome.js';
 
 
@@ -136,7 +137,8 @@ export class PaceHandler {
         this.reset();
         // §4.4.3.5 / §9.8: SM starts with the PACE session keys and SSC = 0.
         const keys = { cipher: r.result.cipher, ksEnc: r.result.ksEnc, ksMac: r.result.ksMac };
-        return outcome(SW.NO_ERROR, encodeAuthData([[0x86, r.token]]), { kind: 'open', via: 'pace', keys });
+        const idPicc = compressPublicKey(r.result.protocol.agreement, r.result.chipEphemeralPublicKey);
+        return outcome(SW.NO_ERROR, encodeAuthData([[0x86, r.token]]), { kind: 'open', via: 'pace', keys, idPicc });
       }
     }
   }

@@ -7,16 +7,18 @@
  *   00 DA 00 62  62 { 04 docNo, 04 DOB, 04 DOE }        MRZ key seed (JMRTD)
  *   00 DA 00 60  60 { 04 modulus }                      RSA AA key, modulus (JMRTD)
  *   00 DA 00 61  61 { 04 private exponent }             RSA AA key, exponent (JMRTD)
- *   00 DA xx 64  <CV certificate body>                  CVCA for Terminal Authentication (JMRTD, stored)
+ *   00 DA xx 64  <CV certificate>                       CVCA trust point for Terminal Authentication (JMRTD)
  *   00 DA 00 65  65 { 04 CAN digits }                   CAN (new)
  *   00 DA 00 66  66 { 06 curve, 81 d, [82 Q] }          EC AA key (new)
  *   00 DA 00 67  67 { [02 keyId], 06 curve | 84 paramId, 81 d, [82 Q] }   CA key (new)
+ *   00 DA 00 68  68 { 04 06 <YYMMDD, unpacked BCD> }    chip's current date for TA (new, docs/eac.md)
  *   00 DA DE AD                                          lock
  * The PACE suites are not a PUT DATA: the chip offers what the EF.CardAccess written with
  * CREATE FILE / UPDATE BINARY announces.
  */
 import { SW, type CommandApdu } from '../lds/apdu.js';
 import { equalBytes } from '../lds/bytes.js';
+import { cvDateFromDigits } from '../lds/cvc.js';
 import { CancuocError } from '../lds/errors.js';
 import { mrzInformation } from '../lds/mrz.js';
 import { decodeOid } from '../lds/oid.js';
@@ -34,6 +36,7 @@ export const PUT_DATA = Object.freeze({
   CAN: 0x0065,
   EC_AA_KEY: 0x0066,
   CA_KEY: 0x0067,
+  CURRENT_DATE: 0x0068,
   LOCK: 0xdead,
 });
 
@@ -173,6 +176,15 @@ const caKey: Form = (objects, memory) => {
   return true;
 };
 
+/** TR-03110-3 annex D date: six unpacked BCD digits YYMMDD, a real day in 2000–2099. */
+const currentDate: Form = (objects, memory) => {
+  const [value] = octets(objects, 1) ?? [];
+  const iso = value && cvDateFromDigits(value);
+  if (iso === undefined) return false;
+  memory.currentDate = iso;
+  return true;
+};
+
 const FORMS: ReadonlyMap<number, Form> = new Map([
   [PUT_DATA.MRZ_SEED, mrzSeed],
   [PUT_DATA.RSA_MODULUS, rsaPart('modulus')],
@@ -180,5 +192,6 @@ const FORMS: ReadonlyMap<number, Form> = new Map([
   [PUT_DATA.CAN, can],
   [PUT_DATA.EC_AA_KEY, ecAaKey],
   [PUT_DATA.CA_KEY, caKey],
+  [PUT_DATA.CURRENT_DATE, currentDate],
 ]);
 

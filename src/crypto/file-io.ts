@@ -32,6 +32,8 @@ export const INPUT_LIMITS = Object.freeze({
   json: 1 * MiB,
   /** PEM private keys and certificates. */
   pem: 1 * MiB,
+  /** A card-verifiable certificate or request (TR-03110-3 annex C; a few hundred bytes). */
+  cvcert: 64 * KiB,
   /** A virtual card image (every EF plus the chip's state). */
   cardImage: 8 * MiB,
   /** A batch queue (JSON lines or CSV). */
@@ -49,6 +51,7 @@ const WHAT: Readonly<Record<InputKind, string>> = Object.freeze({
   finger: 'finger file',
   json: 'JSON file',
   pem: 'key or certificate file',
+  cvcert: 'CV certificate',
   cardImage: 'card image',
   queue: 'queue file',
   qrImage: 'image',

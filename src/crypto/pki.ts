@@ -1,16 +1,19 @@
 /**
  * `pki init`: a complete country PKI in one directory — CSCA, Document Signer, VDS seal signer,
  * master list signer, the first CRL and a master list holding the CSCA (ICAO 9303-12 (8th ed.)
- * §5–§9) — and `loadPki` to use it. pki.json records the files and where each key lives; it is
+ * §5–§9), and the EAC CVCA (BSI TR-03110-3 §2, docs/eac.md) — and `loadPki` to use it. pki.json records the files and where each key lives; it is
  * written last, so a directory with pki.json is a finished PKI.
  */
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { equalBytes } from '../lds/bytes.js';
+import { decodeCvCertificate, type CvCertificate } from '../lds/cvc.js';
 import { CancuocError, ParseError, ValidationError } from '../lds/errors.js';
 import { asuite, type SignatureSuite } from './algorithms.js';
 import { fromPem, issueCertificate, issuerOf, toPem, type CertificateRole } from './certificates.js';
 import { issueCrl } from './crl.js';
+import { cvPublicKeyOf } from './cv-certificates.js';
+import { createCvca } from './cv-pki.js';
 import {
   keyFilePath,
   loadSigner,
@@ -42,6 +45,7 @@ const FILES = Object.freeze({
   masterList: 'masterlist.ml',
   manifest: 'pki.json',
 });
+const CVCA_FILE = 'cvca.cvcert';
 
 export interface InitPkiOptions {
   readonly dir: string;
@@ -70,6 +74,11 @@ export interface PkiManifest {
   readonly files: typeof FILES;
   readonly keys: Readonly<Record<Role, KeyRef>>;
   readonly crlNumber: number;
+  /**
+   * The EAC CVCA: its CV certificate and key, and the link certificates of earlier rollovers
+   * (oldest first) that lead chips trusting an older CVCA to this one. Absent before EAC.
+   */
+  readonly eac?: { readonly cvca: string; readonly key: KeyRef; readonly links?: readonly string[] };
 }
 
 export interface Pki {
@@ -82,6 +91,8 @@ export interface Pki {
   /** DER ContentInfo. */
   readonly masterList: Uint8Array;
   readonly signers: Readonly<Record<Role, LoadedSigner>>;
+  /** The CVCA certificate and key, and the link certificates to it, when the PKI has a CVCA. */
+  readonly eac: { readonly cvca: CvCertificate; readonly signer: LoadedSigner; readonly links: readonly CvCertificate[] } | undefined;
   /** Releases token sessions. */
   close(): void;
 }
@@ -165,6 +176,9 @@ export async function initPki(options: InitPkiOptions): Promise<PkiManifest> {
       signingTime: now,
     });
     await writeFileAtomic(join(dir, FILES.masterList), masterList, 0o644);
+    const cvcaKey = await newKey('cvca', suite, dir, token, options, passphrase);
+    const cvca = await createCvca({ signer: cvcaKey.signer, country: options.country, now });
+    await writeFileAtomic(join(dir, CVCA_FILE), cvca.raw, 0o644);
     const manifest: PkiManifest = deepFreeze({
       format: PKI_FORMAT,
       suite,
@@ -173,6 +187,7 @@ export async function initPki(options: InitPkiOptions): Promise<PkiManifest> {
       files: FILES,
       keys,
       crlNumber,
+      eac: { cvca: CVCA_FILE, key: cvcaKey.ref },
     });
     await writeFileAtomic(join(dir, FILES.manifest), JSON.stringify(manifest, null, 2) + '\n', 0o600);
     return manifest;
@@ -182,7 +197,7 @@ export async function initPki(options: InitPkiOptions): Promise<PkiManifest> {
 }
 
 async function newKey(
-  role: Role,
+  role: Role | 'cvca',
   suite: SignatureSuite,
   dir: string,
   token: Pkcs11Token | undefined,
@@ -210,10 +225,9 @@ export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise
   const crl = fromPem(await readText(dir, manifest.files.crl, 'pem'), 'X509 CRL');
   const masterList = await readBytes(dir, manifest.files.masterList, 'trust');
   // Ask for the passphrase once, only if a key file needs it.
-  const encrypted = ROLES.some((r) => {
-    const ref = manifest.keys[r];
-    return ref.kind === 'pkcs8' && ref.encrypted;
-  });
+  const encrypted = [...ROLES.map((r) => manifest.keys[r]), ...(manifest.eac === undefined ? [] : [manifest.eac.key])].some(
+    (ref) => ref.kind === 'pkcs8' && ref.encrypted,
+  );
   const passphrase = encrypted ? await resolvePassphrase(secrets.passphrase) : undefined;
   const signers = {} as Record<Role, LoadedSigner>;
   const closeAll = (): void => Object.values(signers).forEach((s) => s.close());
@@ -232,6 +246,13 @@ export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise
     closeAll();
     throw e;
   }
+  let eac: Pki['eac'];
+  try {
+    eac = manifest.eac === undefined ? undefined : await loadCvca(dir, manifest.eac, { ...secrets, ...(passphrase === undefined ? {} : { passphrase }) });
+  } catch (e) {
+    closeAll();
+    throw e;
+  }
   return Object.freeze({
     dir,
     manifest,
@@ -239,7 +260,11 @@ export async function loadPki(dir: string, secrets: SecretOptions = {}): Promise
     crl,
     masterList,
     signers: Object.freeze(signers),
-    close: closeAll,
+    eac,
+    close: () => {
+      closeAll();
+      eac?.signer.close();
+    },
   });
 }
 
@@ -257,6 +282,19 @@ export async function rekeyPki(dir: string, secrets: SecretOptions = {}): Promis
   const outcomes: RekeyOutcome[] = [];
   for (const ref of refs) outcomes.push(await rekeyKeyFile(keyFilePath(ref, dir), passphrase));
   return Object.freeze(outcomes);
+}
+
+async function loadCvca(dir: string, eac: NonNullable<PkiManifest['eac']>, secrets: SecretOptions): Promise<NonNullable<Pki['eac']>> {
+  const cvca = decodeCvCertificate(await readBytes(dir, eac.cvca, 'cvcert'));
+  const links: CvCertificate[] = [];
+  for (const link of eac.links ?? []) links.push(decodeCvCertificate(await readBytes(dir, link, 'cvcert')));
+  const signer = await loadSigner(eac.key, { dir, ...secrets });
+  const key = cvPublicKeyOf(signer, false);
+  if (key.kind !== cvca.publicKey.kind || (key.kind === 'ec' && cvca.publicKey.kind === 'ec' && !equalBytes(key.point, cvca.publicKey.point))) {
+    signer.close();
+    throw new ValidationError('PKI_KEY_MISMATCH', `the CVCA key does not match ${eac.cvca}`, { file: eac.cvca });
+  }
+  return Object.freeze({ cvca, signer, links: Object.freeze(links) });
 }
 
 function parseManifest(text: string, file: string): PkiManifest {
@@ -297,7 +335,34 @@ function parseManifest(text: string, file: string): PkiManifest {
     }
     if (keys[role].suite !== suite) bad(`keys.${role}.suite`);
   }
-  return deepFreeze({ format: PKI_FORMAT, suite, country: m.country as string, created: m.created as string, files: files as typeof FILES, keys, crlNumber: m.crlNumber as number });
+  const eac = m.eac === undefined ? undefined : parseEac(m.eac, suite, bad, file);
+  return deepFreeze({
+    format: PKI_FORMAT,
+    suite,
+    country: m.country as string,
+    created: m.created as string,
+    files: files as typeof FILES,
+    keys,
+    crlNumber: m.crlNumber as number,
+    ...(eac === undefined ? {} : { eac }),
+  });
+}
+
+function parseEac(value: unknown, suite: SignatureSuite, bad: (field: string) => never, file: string): NonNullable<PkiManifest['eac']> {
+  const e = value as Record<string, unknown> | null;
+  if (typeof e !== 'object' || e === null) return bad('eac');
+  const plain = (v: unknown): boolean => typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) && v !== '..';
+  if (!plain(e.cvca)) bad('eac.cvca');
+  if (e.links !== undefined && (!Array.isArray(e.links) || !e.links.every(plain))) bad('eac.links');
+  let key: KeyRef;
+  try {
+    key = parseKeyRef(e.key);
+  } catch (err) {
+    if (err instanceof CancuocError) throw new ParseError(err.code, err.message, { file, field: 'eac.key' }, { cause: err });
+    throw err;
+  }
+  if (key.suite !== suite) bad('eac.key.suite');
+  return { cvca: e.cvca as string, key, ...(e.links === undefined ? {} : { links: e.links as string[] }) };
 }
 
 async function readText(dir: string, name: string, kind: InputKind): Promise<string> {

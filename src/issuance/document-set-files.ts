@@ -36,6 +36,7 @@ export async function writeSetFiles(dir: string, set: DocumentSet, options: Writ
   for (const [name, bytes] of set.files) await writeFileAtomic(join(dir, manifest.files[name]!), bytes, 0o600);
   await writeFileAtomic(join(dir, manifest.keys.aa), await pkcs8(set.keys.aa, passphrase));
   await writeFileAtomic(join(dir, manifest.keys.ca), await pkcs8(set.keys.ca, passphrase));
+  for (const [i, cert] of (set.eac?.trustPoints ?? []).entries()) await writeFileAtomic(join(dir, manifest.eac!.cvca[i]!), cert, 0o600);
   await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
   return manifest;
 }
@@ -50,6 +51,7 @@ function manifestOf(set: DocumentSet, encrypted?: boolean): DocumentSetManifest 
     can: set.can,
     files: Object.fromEntries([...set.files.keys()].map((name) => [name, `${name}.bin`])),
     keys: { aa: 'aa-key.pem', ca: 'ca-key.pem', ...(encrypted === undefined ? {} : { encrypted }) },
+    ...(set.eac === undefined ? {} : { eac: { cvca: set.eac.trustPoints.map((_, i) => `cvca-${i + 1}.cvcert`), currentDate: set.eac.currentDate } }),
   });
 }
 
@@ -66,5 +68,6 @@ export function personalizationSet(set: DocumentSet): PersonalizationSet {
     files: set.files,
     aaKey: set.keys.aa,
     caKey: set.keys.ca,
+    ...(set.eac === undefined ? {} : { eac: set.eac }),
   });
 }

@@ -20,7 +20,10 @@ import { ValidationError } from '../lds/errors.js';
 import { protocolOid, type SecurityInfoInput } from '../lds/security-infos.js';
 import type { HashName } from '../crypto/algorithms.js';
 import { signSod } from '../crypto/sod-sign.js';
+import type { Pki } from '../crypto/pki.js';
 import type { Signer } from '../crypto/signer.js';
+import { cvDate } from '../lds/cvc.js';
+import type { DocumentSet as PersonalizationSet } from '../reader/personalize.js';
 import { citizenDg1, citizenDg13, type CitizenRecord } from './citizen.js';
 import { makePortrait, type FaceBox, type Portrait } from './portrait.js';
 
@@ -50,6 +53,16 @@ export interface DocumentSetInput {
   readonly hash?: HashName;
   readonly aaKeyType?: AaKeyType;
   readonly signingTime?: Date;
+  /** Terminal Authentication: the CVCA trust points and the chip's first date (docs/eac.md). */
+  readonly eac?: ChipEac;
+}
+
+/** What a chip needs for Terminal Authentication: trust points (CVCA certificates) and its date. */
+export type ChipEac = NonNullable<PersonalizationSet['eac']>;
+
+/** The PKI's CVCA as the chip's trust point and today as its date; undefined for a PKI without a CVCA. */
+export function chipEacFromPki(pki: Pki, now: Date = new Date()): ChipEac | undefined {
+  return pki.eac === undefined ? undefined : Object.freeze({ trustPoints: Object.freeze([pki.eac.cvca.raw]), currentDate: cvDate(now) });
 }
 
 export interface ChipKeys {
@@ -68,6 +81,7 @@ export interface DocumentSet {
   readonly dateOfExpiry: string;
   readonly can: string;
   readonly portrait: { readonly width: number; readonly height: number; readonly bytes: number };
+  readonly eac?: ChipEac;
 }
 
 /**
@@ -139,6 +153,7 @@ export async function buildDocumentSet(input: DocumentSetInput): Promise<Documen
     dateOfExpiry: mrzLine2.slice(8, 14),
     can: canFromId(record.id),
     portrait: Object.freeze({ width: portrait.width, height: portrait.height, bytes: portrait.jpeg.length }),
+    ...(input.eac === undefined ? {} : { eac: input.eac }),
   });
 }
 

@@ -11,7 +11,7 @@ import type { Signer } from '../crypto/signer.js';
 import { ValidationError } from '../lds/errors.js';
 import { renderCardFace, type CardFace } from './card-face.js';
 import type { CitizenRecord } from './citizen.js';
-import { buildDocumentSet, type AaKeyType, type DocumentSet } from './document-set.js';
+import { buildDocumentSet, type AaKeyType, type ChipEac, type DocumentSet } from './document-set.js';
 import { writeSetFiles, type DocumentSetManifest, type WriteOptions } from './document-set-files.js';
 import { fingerInputToIso, type FingerInput } from './finger-input.js';
 import { makePortrait, type FaceBox, type Portrait } from './portrait.js';
@@ -45,6 +45,8 @@ export interface EnrollInput {
   readonly signingTime?: Date;
   /** Render the card face (default true); the production line renders it from the verified chip instead. */
   readonly renderFace?: boolean;
+  /** Terminal Authentication trust points and date for the chip (chipEacFromPki). */
+  readonly eac?: ChipEac;
 }
 
 export interface Enrollment {
@@ -93,6 +95,7 @@ export async function enroll(input: EnrollInput): Promise<Enrollment> {
       ...(input.hash === undefined ? {} : { hash: input.hash }),
       ...(input.aaKeyType === undefined ? {} : { aaKeyType: input.aaKeyType }),
       ...(input.signingTime === undefined ? {} : { signingTime: input.signingTime }),
+      ...(input.eac === undefined ? {} : { eac: input.eac }),
     }),
     (async () => {
       const seal = sealSigner === undefined ? undefined : await cccdSeal(input.record, sealSigner);

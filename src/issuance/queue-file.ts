@@ -14,6 +14,7 @@ import { readInputFile, readInputText } from '../crypto/file-io.js';
 import type { Signer } from '../crypto/signer.js';
 import { ValidationError } from '../lds/errors.js';
 import { parseCitizenRecord, type CitizenRecord } from './citizen.js';
+import type { ChipEac } from './document-set.js';
 import { enroll, type Enrollment } from './enroll.js';
 import type { FaceBox } from './portrait.js';
 
@@ -201,6 +202,8 @@ export interface LineSigners {
   readonly dsCertificate: Uint8Array;
   readonly sealSigner?: Signer;
   readonly sealCertificate?: Uint8Array;
+  /** Terminal Authentication trust points and date for every chip (chipEacFromPki). */
+  readonly eac?: ChipEac;
 }
 
 /**

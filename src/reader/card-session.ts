@@ -19,12 +19,14 @@ import { fileByName, fileByTag } from '../lds/files.js';
 import { mrzInformation } from '../lds/mrz.js';
 import { equalBytes } from '../lds/bytes.js';
 import type { PacePassword } from '../crypto/pace.js';
+import { compressPublicKey, idPiccFromMrz } from '../crypto/terminal-auth.js';
 import { performActiveAuth, type ActiveAuthOutcome } from './active-auth.js';
 import { performBac, type BacOptions } from './bac.js';
 import { chooseChipAuth, performChipAuth, type ChipAuthOutcome, type ChipAuthRunOptions } from './chip-auth.js';
 import { choosePace, performPace, type PaceRunOptions } from './pace.js';
 import { learnReadLimits, readFile as readEf, SHORT_LIMITS, type ReadLimits } from './read-file.js';
 import { CardStatusError, expectSuccess, plainExchange, SecureTransport } from './secure-transport.js';
+import { performTerminalAuth, type TerminalAuthOutcome, type TerminalCredentials } from './terminal-auth.js';
 import type { Transport } from './transport.js';
 
 /** ICAO 9303-10 §3.11.4: the LDS1 eMRTD application. */
@@ -124,9 +126,11 @@ export async function openCard(transport: Transport, access: AccessKey, options:
 
   const paced = choice !== undefined && method !== 'bac';
   let secure: SecureTransport;
+  let idPicc: Uint8Array;
   if (paced) {
     const pace = await performPace(plain, choice, password, options.pace);
     secure = new SecureTransport(counter, { cipher: pace.result.cipher, ksEnc: pace.result.ksEnc, ksMac: pace.result.ksMac });
+    idPicc = compressPublicKey(pace.result.protocol.agreement, pace.result.chipEphemeralPublicKey);
     expectSuccess(await secure.exchange(selectApplication()), 'SELECT LDS1 application');
   } else {
     if (password.kind !== 'mrz') {
@@ -135,12 +139,13 @@ export async function openCard(transport: Transport, access: AccessKey, options:
     expectSuccess(await plain(selectApplication()), 'SELECT LDS1 application');
     const bac = await performBac(plain, password.mrzInformation, options.bac);
     secure = new SecureTransport(counter, bac.session);
+    idPicc = idPiccFromMrz(password.mrzInformation);
   }
   const run: AccessRun = Object.freeze({
     requested: method,
     pace: paced ? Object.freeze({ protocol: choice.protocol, parameterId: choice.parameterId }) : undefined,
   });
-  return new CardSession(secure, counter, limits, paced ? 'PACE' : 'BAC', cardAccess, run);
+  return new CardSession(secure, counter, limits, paced ? 'PACE' : 'BAC', cardAccess, run, idPicc);
 }
 
 export interface ReadAllResult {
@@ -160,6 +165,8 @@ export class CardSession {
   readonly #secure: SecureTransport;
   readonly #counter: CountingTransport;
   readonly #read = new Map<string, Uint8Array>();
+  /** Comp(PK~_PCD) of the last Chip Authentication, which Terminal Authentication signs. */
+  #caTerminalKey: Uint8Array | undefined;
 
   /** @internal use openCard */
   constructor(
@@ -173,6 +180,8 @@ export class CardSession {
     readonly cardAccess: Uint8Array | undefined,
     /** The method asked for and the PACE parameters used. */
     readonly accessRun: AccessRun,
+    /** ID_PICC for Terminal Authentication (document number + check digit, or Comp(PK~_PICC)). */
+    readonly idPicc: Uint8Array,
   ) {
     this.#secure = secure;
     this.#counter = counter;
@@ -238,6 +247,7 @@ export class CardSession {
     const choice = chooseChipAuth(decodeDg14(await this.#file('DG14')));
     const before = await this.#file('DG1');
     const outcome = await performChipAuth(this.#secure, choice, options);
+    this.#caTerminalKey = compressPublicKey(outcome.protocol.agreement, outcome.ephemeralPublicKey);
     const after = await this.readFile('DG1');
     if (!equalBytes(before, after)) {
       throw new CancuocError('CA_REREAD_MISMATCH', 'DG1 read under the Chip Authentication keys differs from DG1 read before', {
@@ -246,6 +256,14 @@ export class CardSession {
       });
     }
     return Object.freeze({ ...outcome, dg1Reread: true as const });
+  }
+
+  /** Terminal Authentication v1 (needs chipAuth first); DG3 / DG4 then read with the rights it opened. */
+  async terminalAuth(credentials: TerminalCredentials): Promise<TerminalAuthOutcome> {
+    if (this.#caTerminalKey === undefined) {
+      throw new ValidationError('TA_NEEDS_CA', 'Terminal Authentication needs Chip Authentication first', { step: 'Terminal Authentication' });
+    }
+    return performTerminalAuth(this.#secure.exchange, credentials, this.idPicc, this.#caTerminalKey);
   }
 
   /** Ends secure messaging and releases the transport. */

@@ -5,7 +5,8 @@
  *
  *   SELECT AID; per file CREATE FILE 00 E0 00 00 06 63 04 <size> <fid>, SELECT, UPDATE BINARY
  *   chunks (D7 with DO'54'/'53' beyond offset 32767); PUT DATA 62 MRZ seed, 65 CAN, 60/61 RSA or
- *   66 EC AA key, 67 CA key. The PACE parameters are those EF.CardAccess announces.
+ *   66 EC AA key, 67 CA key, xx 64 CVCA trust points and 68 the chip's date for Terminal
+ *   Authentication (docs/eac.md). The PACE parameters are those EF.CardAccess announces.
  *
  * Then, before anything is locked: a PACE session with the CAN reads every file back and
  * compares bytes, Active Authentication runs against DG15 and Chip Authentication against DG14
@@ -17,6 +18,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { commandApdu, encodeCommandApdu, decodeResponseApdu, INS, swHex, type CommandApdu } from '../lds/apdu.js';
 import { ascii, concat, equalBytes, uintBE } from '../lds/bytes.js';
+import { cvDateDigits } from '../lds/cvc.js';
 import { CancuocError, ValidationError } from '../lds/errors.js';
 import { fileByName } from '../lds/files.js';
 import { encodeOid } from '../lds/oid.js';
@@ -42,6 +44,8 @@ export interface DocumentSetManifest {
   /** `encrypted`: the key files are PKCS#8 encrypted with a passphrase (absent = look at the PEM). */
   readonly keys: { readonly aa: string; readonly ca: string; readonly encrypted?: boolean };
   readonly caKeyId?: number;
+  /** Terminal Authentication: CVCA certificate files (trust points) and the chip's first date. */
+  readonly eac?: { readonly cvca: readonly string[]; readonly currentDate: string };
 }
 
 /** A document set in memory, ready to write. */
@@ -51,6 +55,8 @@ export interface DocumentSet {
   readonly files: ReadonlyMap<string, Uint8Array>;
   readonly aaKey: KeyObject;
   readonly caKey: KeyObject;
+  /** CVCA certificates to store as trust points and the chip's first current date (YYYY-MM-DD). */
+  readonly eac?: { readonly trustPoints: readonly Uint8Array[]; readonly currentDate: string };
 }
 
 /** Personalization stopped; the card was left unlocked. `place.step` / `place.file` say where. */
@@ -83,6 +89,14 @@ function checkManifest(m: unknown): DocumentSetManifest {
   if (o.caKeyId !== undefined && (!Number.isInteger(o.caKeyId) || (o.caKeyId as number) < 0 || (o.caKeyId as number) > 0x7fffffff)) {
     throw manifestError('caKeyId', 'must be a non-negative 31-bit integer');
   }
+  if (o.eac !== undefined) {
+    const eac = o.eac as Record<string, unknown> | null;
+    if (eac === null || typeof eac !== 'object' || !Array.isArray(eac.cvca) || eac.cvca.length === 0 || eac.cvca.length > 4) {
+      throw manifestError('eac.cvca', 'must list 1 to 4 CVCA certificate files');
+    }
+    if (eac.cvca.some((f) => typeof f !== 'string' || basename(f) !== f)) throw manifestError('eac.cvca', 'must be file names inside the set');
+    if (typeof eac.currentDate !== 'string' || !/^20\d\d-\d\d-\d\d$/.test(eac.currentDate)) throw manifestError('eac.currentDate', 'must be YYYY-MM-DD');
+  }
   return o as unknown as DocumentSetManifest;
 }
 
@@ -114,7 +128,11 @@ export async function loadDocumentSet(dir: string, passphrase?: string): Promise
       throw new ValidationError('KEY_UNREADABLE', `${name} cannot be read (wrong passphrase?)`, { file: name }, { cause: e });
     }
   };
-  return Object.freeze({ manifest, files, aaKey: await key(manifest.keys.aa), caKey: await key(manifest.keys.ca) });
+  const eac = manifest.eac && {
+    trustPoints: await Promise.all(manifest.eac.cvca.map(async (f) => await readInputFile(join(dir, f), 'cvcert'))),
+    currentDate: manifest.eac.currentDate,
+  };
+  return Object.freeze({ manifest, files, aaKey: await key(manifest.keys.aa), caKey: await key(manifest.keys.ca), ...(eac && { eac }) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,7 +233,21 @@ export function personalizationSteps(set: DocumentSet, chunk = 255): readonly Pe
   steps.push({ step: 'PUT DATA CAN', command: putData(0x65, encodeTlv(0x04, ascii(m.can))) });
   for (const command of aaKeyCommands(set.aaKey)) steps.push({ step: 'PUT DATA AA key', command });
   steps.push({ step: 'PUT DATA CA key', command: caKeyCommand(set.caKey, m.caKeyId) });
+  if (set.eac !== undefined) steps.push(...eacCommands(set.eac));
   return Object.freeze(steps.map((s) => Object.freeze(s)));
+}
+
+/** Trust points in slots 1, 2, … (PUT DATA xx 64, JMRTD step 3) and the date (PUT DATA 68, docs/perso.md). */
+function eacCommands(eac: NonNullable<DocumentSet['eac']>): PersoStep[] {
+  if (eac.trustPoints.length === 0 || eac.trustPoints.length > 4) {
+    throw new ValidationError('EAC_TRUST_POINTS', `${eac.trustPoints.length} CVCA trust points; a chip holds 1 to 4`, { field: 'eac' });
+  }
+  const steps: PersoStep[] = eac.trustPoints.map((cert, i) => ({
+    step: 'PUT DATA CVCA',
+    command: commandApdu({ cla: 0, ins: INS_PUT_DATA, p1: i + 1, p2: 0x64, data: cert }),
+  }));
+  steps.push({ step: 'PUT DATA current date', command: putData(0x68, encodeTlv(0x04, cvDateDigits(eac.currentDate, 'eac.currentDate'))) });
+  return steps;
 }
 
 /** PUT DATA DE AD: the end of personalization (JMRTD step 6). */

@@ -32,8 +32,10 @@ import { consistencyChecks } from './consistency.js';
 import { dataGroupsOf } from './document-dir.js';
 import { chipAuthenticityCheck, chipWeaknessChecks } from './chip-checks.js';
 import { passiveAuthentication, type CheckStatus, type PassiveAuthReport, type VerifyPolicy } from './passive-auth.js';
+import type { TerminalCredentials } from './terminal-auth.js';
 import { TransportError, type Transport } from './transport.js';
 import { TrustStore } from './trust-store.js';
+import { fingerprintSummary, terminalAuthAndRead, type FingerprintSummary } from './verify-eac.js';
 
 export type VerificationVerdict = 'VALID' | 'INVALID' | 'UNTRUSTED';
 /** `not-bound`: AA or CA ran against a key the SOD does not authenticate. */
@@ -98,6 +100,8 @@ export interface VerificationReport {
   /** DG13 fields as stored (Vietnamese, with diacritics). */
   readonly personal: Readonly<Record<string, string>> | undefined;
   readonly face: FaceSummary | undefined;
+  /** DG3 when it was read (after Terminal Authentication), summarised. */
+  readonly fingerprints: FingerprintSummary | undefined;
   readonly passiveAuthentication: PassiveAuthReport;
   /** APDUs exchanged from the first command of access control on; undefined for a dump. */
   readonly apdus: number | undefined;
@@ -117,6 +121,8 @@ export interface VerifyCardOptions extends VerifyOptions {
   readonly access?: AccessKey;
   /** Access control method and replay options for openCard. */
   readonly open?: OpenOptions;
+  /** An inspection system's CV chain and key: Terminal Authentication after CA, then DG3 / DG4. */
+  readonly terminal?: TerminalCredentials;
 }
 
 /** Access control failed or could not start; `code` is the underlying one (ACCESS_DENIED, PACE_NOT_SUPPORTED, …). */
@@ -146,7 +152,7 @@ function checkOptions(options: VerifyOptions): Date {
 export async function verifyCard(source: CardSession | Transport, options: VerifyCardOptions): Promise<VerificationReport> {
   const at = checkOptions(options);
   const policy = options.policy ?? {};
-  if (source instanceof CardSession) return verifySession(source, options.trust, at, policy);
+  if (source instanceof CardSession) return verifySession(source, options.trust, at, policy, options.terminal);
   if (source === null || typeof source !== 'object' || typeof source.transmit !== 'function') {
     throw new TypeError('"source" expected a CardSession or a Transport');
   }
@@ -161,7 +167,7 @@ export async function verifyCard(source: CardSession | Transport, options: Verif
     throw new CardAccessError(cause.code, `access control failed: ${cause.message}`, {}, { cause });
   }
   try {
-    return await verifySession(session, options.trust, at, policy);
+    return await verifySession(session, options.trust, at, policy, options.terminal);
   } finally {
     await session.close().catch(() => undefined);
   }
@@ -191,12 +197,13 @@ export function verifyDump(files: ReadonlyMap<string, Uint8Array>, options: Veri
 // ---------------------------------------------------------------------------------------------
 // Reading the chip
 
-async function verifySession(session: CardSession, trust: TrustStore, at: Date, policy: VerifyPolicy): Promise<VerificationReport> {
-  const { files, outcomes } = await readCardFiles(session);
-  const pa = passiveAuthenticationOf(files, trust, at, policy);
+async function verifySession(session: CardSession, trust: TrustStore, at: Date, policy: VerifyPolicy, terminal?: TerminalCredentials): Promise<VerificationReport> {
+  const card = await readCardFiles(session);
+  let { files, outcomes } = card;
+  let pa = passiveAuthenticationOf(files, trust, at, policy);
   const bound = boundDataGroups(pa);
   const listed = listedDataGroups(files);
-  // AA before CA: a failed CA ends the secure-messaging session.
+  // AA before CA: a failed CA ends the secure-messaging session. TA comes last (docs/eac.md).
   const aa = await activeAuthCheck(session, files, bound, listed);
   const ca = await chipAuthCheck(session, files, bound, listed);
   const access = accessPolicyCheck({
@@ -206,6 +213,20 @@ async function verifySession(session: CardSession, trust: TrustStore, at: Date, 
     dg14: files.get('DG14'),
     dg14Bound: bound.has(14),
   });
+  const chipChecks = [aa, ca, access];
+  if (terminal !== undefined) {
+    const denied = outcomes.filter((o) => o.status === 'denied').map((o) => o.name);
+    const eac =
+      ca.status === 'pass' || ca.status === 'not-bound'
+        ? await terminalAuthAndRead(session, terminal, denied, at)
+        : { check: { status: 'fail' as const, code: 'TA_NEEDS_CA', reason: 'Terminal Authentication needs Chip Authentication first, which failed' }, read: new Map() };
+    chipChecks.push(check('ta', eac.check.status, eac.check.code, eac.check.reason));
+    if (eac.read.size > 0) {
+      files = new Map([...files, ...eac.read]);
+      outcomes = outcomes.map((o) => (eac.read.has(o.name) ? Object.freeze({ name: o.name, status: 'read' as const, length: eac.read.get(o.name)!.length }) : o));
+      pa = passiveAuthenticationOf(files, trust, at, policy);
+    }
+  }
   return assemble({
     source: 'card',
     files,
@@ -217,7 +238,7 @@ async function verifySession(session: CardSession, trust: TrustStore, at: Date, 
     accessControl: session.accessControl,
     apdus: session.traffic.apdus,
     readCheck: cardReadCheck(files, outcomes),
-    chipChecks: [aa, ca, access],
+    chipChecks,
   });
 }
 
@@ -513,6 +534,7 @@ function assemble(input: AssembleInput): VerificationReport {
     mrz: mrzSummary(parsed.mrz),
     personal: personalOf(parsed.dg13),
     face: parsed.face?.summary,
+    fingerprints: files.has('DG3') ? fingerprintSummary(files.get('DG3')!) : undefined,
     passiveAuthentication: pa,
     apdus: input.apdus,
     data: Object.freeze({ files, faceImage: parsed.face?.image }),

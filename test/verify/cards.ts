@@ -140,6 +140,7 @@ export async function personalizedChip(spec: ChipSpec): Promise<VirtualChip> {
     files,
     aaKey: spec.aaKey ?? set.keys.aa,
     caKey: spec.caKey ?? set.keys.ca,
+    ...(set.eac === undefined ? {} : { eac: set.eac }),
   });
   for (const s of [...steps.map((x) => x.command), LOCK_COMMAND]) {
     const response = await transport.transmit(encodeCommandApdu(s));

@@ -30,7 +30,7 @@ describe.each(SIGNATURE_SUITES)('pki init, %s', (suite) => {
 
   it('writes the files pki.json lists', () => {
     expect(readdirSync(dir).sort()).toEqual(
-      ['crl.pem', 'csca.key.pem', 'csca.pem', 'ds.key.pem', 'ds.pem', 'masterlist.ml', 'mlsigner.key.pem', 'mlsigner.pem', 'pki.json', 'seal.key.pem', 'seal.pem'],
+      ['crl.pem', 'csca.key.pem', 'csca.pem', 'cvca.cvcert', 'cvca.key.pem', 'ds.key.pem', 'ds.pem', 'masterlist.ml', 'mlsigner.key.pem', 'mlsigner.pem', 'pki.json', 'seal.key.pem', 'seal.pem'],
     );
     const json = JSON.parse(readFileSync(f('pki.json'), 'utf8'));
     expect(json).toEqual(JSON.parse(JSON.stringify(manifest)));
