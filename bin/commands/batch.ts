@@ -1,5 +1,5 @@
 /**
- * `cancuoc batch run --queue Q.(csv|jsonl) --pki DIR --db registry.sqlite [--reader NAME]...
+ * `cancuoc batch run --queue Q.(csv|jsonl) --pki DIR --db (registry.sqlite|postgres://…) [--reader NAME]...
  * [--all-readers] [--limit N] [--json] [--trust ...] [--faces DIR]`: the production line
  * (src/issuance/production-line.ts), one station per reader, all in this process. Enqueues the
  * file's records (a second run adds none), then makes cards until the queue is empty; after a
@@ -14,18 +14,17 @@ import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import { LineError, openPcscStation, runProductionLine, type CardStation, type LineCardResult, type LineSummary } from '../../src/issuance/production-line.js';
 import { loadQueueFile } from '../../src/issuance/queue-file.js';
-import { Registry } from '../../src/issuance/registry.js';
 import { listReaders } from '../../src/reader/pcsc.js';
 import { TransportError } from '../../src/reader/transport.js';
 import { TrustStore } from '../../src/reader/trust-store.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { loadTrust } from './trust.js';
 import { photoBudgetOption } from './options.js';
+import { openRegistry, registryOptions, type RegistryTarget } from './registry-target.js';
 
-interface BatchRunOptions {
+interface BatchRunOptions extends RegistryTarget {
   queue: string;
   pki: string;
-  db: string;
   reader: string[];
   allReaders?: boolean;
   limit?: string;
@@ -40,12 +39,10 @@ const NO_CARD_CODES = new Set(['NO_READER', 'NO_CARD', 'TIMEOUT', 'PCSC_NO_SERVI
 
 export function registerBatch(program: Command): void {
   const batch = program.command('batch').description('the production line: personalize queued citizens card after card');
-  batch
-    .command('run')
+  registryOptions(batch.command('run'), 'registry (created if missing)')
     .description('enroll, personalize, verify, lock and register every queued citizen (resumes after a crash)')
     .requiredOption('--queue <file>', 'queue of enrollments: .jsonl or .csv (docs/queue.md)')
     .requiredOption('--pki <dir>', 'PKI made by `cancuoc pki init` (keys: CANCUOC_PASSPHRASE)')
-    .requiredOption('--db <file>', 'registry database (created if missing)')
     .option('--reader <name>', 'PC/SC reader, one station each; repeat for several stations (default: the first reader)', (v: string, all: string[]) => [...all, v], [])
     .option('--all-readers', 'one station on every reader pcscd lists')
     .option('--limit <n>', 'finish at most this many records in this run')
@@ -70,7 +67,13 @@ export function registerBatch(program: Command): void {
         pki.close();
         throw noCard(e);
       }
-      const registry = Registry.open(opts.db);
+      let registry;
+      try {
+        registry = await openRegistry(opts);
+      } catch (e) {
+        pki.close();
+        throw e;
+      }
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
@@ -80,9 +83,9 @@ export function registerBatch(program: Command): void {
         const trust = opts.trust === undefined ? new TrustStore() : (await loadTrust(opts.trust)).store;
         trust.addCertificates(pki.certificates.csca);
         trust.addCrl(pki.crl);
-        const queued = registry.enqueue(entries);
+        const queued = await registry.enqueue(entries);
         for (const reader of readers) stations.push(await openPcscStation(reader));
-        const counts = registry.counts();
+        const counts = await registry.counts();
         const total = Math.min(counts.queued + counts.onLine, limit ?? Infinity);
         const progress = new Progress(total, readers, process.stderr.isTTY === true && opts.json !== true);
         if (opts.json !== true) {
@@ -113,7 +116,7 @@ export function registerBatch(program: Command): void {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         await Promise.all(stations.map((s) => s.close()));
-        registry.close();
+        await registry.close();
         pki.close();
         // node-pcsclite 1.0 may leave a reader thread holding the event loop after its context is
         // closed (src/reader/pcsc.ts, PcscSession.close); with several readers and a busy CPU it

@@ -2,55 +2,52 @@ import type { Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { hex } from '../../src/lds/bytes.js';
 import { ValidationError } from '../../src/lds/errors.js';
-import { Registry, type CitizenView } from '../../src/issuance/registry.js';
+import type { CitizenView } from '../../src/issuance/registry.js';
 import { exportRevocationList } from '../../src/issuance/revocation-list.js';
+import { registryOptions, withRegistry, type RegistryTarget } from './registry-target.js';
 
 /** `cancuoc registry`: look up a citizen's cards, mark a card lost or revoked, publish the revocation list. */
 export function registerRegistry(program: Command): void {
   const registry = program.command('registry').description('the production registry: cards issued, lost and revoked');
-  registry
-    .command('show')
+  registryOptions(registry
+    .command('show'))
     .description('the queue entries, cards and audit history of one citizen')
     .argument('[key]', '12-digit ID number or document number')
     .option('--chip <serial>', 'instead of a key: the chip serial of a card (as `batch run --json` prints it)')
-    .requiredOption('--db <file>', 'registry database')
     .option('--json', 'print as JSON')
-    .action((key: string | undefined, opts: { db: string; chip?: string; json?: boolean }) => {
+    .action(async (key: string | undefined, opts: RegistryTarget & { chip?: string; json?: boolean }) => {
       if ((key === undefined) === (opts.chip === undefined)) {
         throw new ValidationError('CLI_SHOW', 'give an ID number or document number, or --chip SERIAL', { field: 'key' });
       }
-      const view = withRegistry(opts.db, (r) => (key === undefined ? r.showChip(opts.chip!) : r.show(key)));
+      const view = await withRegistry(opts, (r) => (key === undefined ? r.showChip(opts.chip!) : r.show(key)));
       process.stdout.write(opts.json === true ? `${JSON.stringify(view, jsonBytes, 2)}\n` : describe(view));
     });
-  registry
-    .command('mark')
+  registryOptions(registry
+    .command('mark'))
     .description('report the issued card of a citizen lost, or revoke it')
     .argument('<key>', '12-digit ID number or document number')
-    .requiredOption('--db <file>', 'registry database')
     .option('--lost', 'the card was reported lost')
     .option('--revoked', 'the card is revoked')
     .option('--reason <text>', 'why (no personal data)')
-    .action((key: string, opts: { db: string; lost?: boolean; revoked?: boolean; reason?: string }) => {
+    .action(async (key: string, opts: RegistryTarget & { lost?: boolean; revoked?: boolean; reason?: string }) => {
       if ((opts.lost === true) === (opts.revoked === true)) {
         throw new ValidationError('CLI_MARK', 'give exactly one of --lost and --revoked', { field: '--lost' });
       }
-      const card = withRegistry(opts.db, (r) => (opts.lost === true ? r.markLost(key, opts.reason) : r.markRevoked(key, opts.reason)));
+      const card = await withRegistry(opts, (r) => (opts.lost === true ? r.markLost(key, opts.reason) : r.markRevoked(key, opts.reason)));
       process.stdout.write(`card ${card.cardId} (document ${card.documentNumber ?? '?'}) is now ${card.status}\n`);
     });
-  registry
-    .command('export-revocations')
+  registryOptions(registry
+    .command('export-revocations'))
     .description('write the signed list of lost and revoked documents for `--trust`')
-    .requiredOption('--db <file>', 'registry database')
     .requiredOption('--pki <dir>', 'PKI made by `cancuoc pki init`; the Document Signer signs the list')
     .requiredOption('--out <file>', 'where to write the list (DER)')
     .option('--days <n>', 'days until nextUpdate', '7')
-    .action(async (opts: { db: string; pki: string; out: string; days: string }) => {
+    .action(async (opts: RegistryTarget & { pki: string; out: string; days: string }) => {
       const days = Number(opts.days);
       if (!Number.isInteger(days) || days < 1 || days > 366) {
         throw new ValidationError('CLI_DAYS', `--days ${opts.days}: expected 1 to 366`, { field: '--days' });
       }
-      const registry = Registry.open(opts.db, { create: false });
-      try {
+      await withRegistry(opts, async (registry) => {
         const pki = await loadPki(opts.pki);
         try {
           const result = await exportRevocationList(registry, {
@@ -66,20 +63,8 @@ export function registerRegistry(program: Command): void {
         } finally {
           pki.close();
         }
-      } finally {
-        registry.close();
-      }
+      });
     });
-}
-
-/** Opens an existing registry (never creates one), runs `fn`, closes it. */
-export function withRegistry<T>(path: string, fn: (r: Registry) => T): T {
-  const registry = Registry.open(path, { create: false });
-  try {
-    return fn(registry);
-  } finally {
-    registry.close();
-  }
 }
 
 function describe(view: CitizenView): string {

@@ -334,7 +334,12 @@ class ProductionLine {
       const claimed = this.#claim(batchId, seat);
       claimed.catch(() => undefined); // awaited below, where a failed claim stops the station
       const result = await this.#process(seat, current, () =>
-        void claimed.then((next) => next !== undefined && next.status !== 'verified' && this.#enrollment(next), () => undefined),
+        void claimed.then(
+          (next) => {
+            if (next !== undefined && next.status !== 'verified') this.#enrollment(next);
+          },
+          () => undefined,
+        ),
       );
       item = await claimed;
       if (result === undefined) return; // stopped while waiting for a card: the record stays on the line
