@@ -30,6 +30,7 @@ const TYPES = {
 };
 
 const converted = new Map<string, string>();
+const listened = new WeakSet<pg.PoolClient>();
 
 /** `?` placeholders to PostgreSQL's `$1, $2…` (the registry's SQL holds no `?` in literals). */
 function numbered(sql: string): string {
@@ -86,6 +87,11 @@ export class PostgresStore implements Store {
 
   async #transaction<T>(begin: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
+    // A connection lost mid-transaction fails the query in hand; the event itself must not end the process.
+    if (!listened.has(client)) {
+      listened.add(client);
+      client.on('error', () => undefined);
+    }
     let broken: Error | undefined;
     try {
       await client.query(begin);

@@ -214,6 +214,18 @@ export class Registry {
       }
       return { idNumber: r.id, json: JSON.stringify(r) };
     });
+    // Two sites enqueuing the same records at once: the loser of the race hits the unique index
+    // and tries again, seeing the winner's rows as already queued.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#enqueueOnce(items);
+      } catch (e) {
+        if (!isUniqueViolation(e) || attempt === 3) throw e;
+      }
+    }
+  }
+
+  #enqueueOnce(items: readonly { readonly idNumber: string; readonly json: string }[]): Promise<EnqueueResult> {
     return this.#tx(async ({ tx, time, audit }) => {
       const added: number[] = [];
       const skipped: { idNumber: string; reason: string }[] = [];
