@@ -97,13 +97,11 @@ function stationsOf(b: BatchRow): readonly string[] {
   return names.length === 0 ? [''] : names;
 }
 
-/** Unfinished batches of other processes whose heartbeat is fresh. */
-async function beatingOthers(step: ClaimStep, owner: BatchOwner): Promise<BatchRow[]> {
+/** Unfinished batches whose heartbeat is fresh. */
+async function beating(step: ClaimStep): Promise<BatchRow[]> {
   const open = await step.tx.all<BatchRow>('SELECT * FROM batches WHERE finished_at IS NULL AND owner_pid IS NOT NULL ORDER BY id');
   const now = Date.parse(step.time);
-  return open.filter(
-    (b) => !(b.owner_host === owner.host && b.owner_pid === owner.pid) && b.heartbeat_at !== null && now - Date.parse(b.heartbeat_at) < STALE_MS,
-  );
+  return open.filter((b) => b.heartbeat_at !== null && now - Date.parse(b.heartbeat_at) < STALE_MS);
 }
 
 /**
@@ -114,8 +112,8 @@ async function beatingOthers(step: ClaimStep, owner: BatchOwner): Promise<BatchR
  */
 async function checkStationsFree(step: ClaimStep, owner: BatchOwner, stations: readonly string[]): Promise<void> {
   const wanted = new Set(stations.length === 0 ? [''] : stations);
-  for (const b of await beatingOthers(step, owner)) {
-    if (b.owner_host === owner.host && !alive(b.owner_pid!)) continue;
+  for (const b of await beating(step)) {
+    if ((b.owner_host === owner.host && b.owner_pid === owner.pid) || (b.owner_host === owner.host && !alive(b.owner_pid!))) continue;
     const shared = stationsOf(b).find((s) => wanted.has(s));
     if (shared !== undefined) {
       const which = shared === '' ? 'the default station' : `station "${shared}"`;
@@ -169,20 +167,21 @@ export async function closeBatch(step: ClaimStep, batchId: number, counts: Audit
 /**
  * The card `station` takes next, as its id and whether it is resumed: first a card an earlier
  * run left on the line — this station's own before any other (the card in its reader belongs
- * to it), then one of an unnamed station or of a station no live run holds; never one of another
- * station of this run. Else the oldest queued record, claimed, with a new card row in 'pending'.
+ * to it), then one of an unnamed station or of a station that no unfinished run with a fresh
+ * heartbeat holds; never one of another station of this run. Else the oldest queued record, claimed, with a new card row in 'pending'.
  * Rows another transaction is claiming are skipped, not waited for (PostgreSQL).
  */
 export async function claimCard(
   step: ClaimStep,
-  owner: BatchOwner,
   batchId: number,
   station: string | null,
 ): Promise<{ readonly cardId: number; readonly resumed: boolean } | undefined> {
   const { tx, sql, time } = step;
   const batch = await openBatch(step, batchId);
   const held = new Set(JSON.parse(batch.stations) as string[]);
-  for (const b of await beatingOthers(step, owner)) for (const s of stationsOf(b)) held.add(s);
+  // A run killed a moment ago holds its stations until its heartbeat is stale, whatever its
+  // process: it may be back within seconds to finish the card in its own reader.
+  for (const b of await beating(step)) if (b.id !== batchId) for (const s of stationsOf(b)) held.add(s);
   if (station !== null) held.delete(station);
   const live = await tx.get<LiveCard>(
     `SELECT id, queue_id, id_number, status, station FROM cards

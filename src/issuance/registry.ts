@@ -277,7 +277,7 @@ export class Registry {
     aid(batchId, 'batchId');
     const name = station === undefined ? null : astation(station);
     return this.#tx(async (step) => {
-      const claim = await claimCard(step, this.#owner, batchId, name);
+      const claim = await claimCard(step, batchId, name);
       return claim === undefined ? undefined : itemOf(step.tx, claim.cardId, claim.resumed);
     });
   }
