@@ -37,6 +37,9 @@ export async function loadAuditKey(file: string): Promise<AuditKey> {
 
 /** Opens the registry named by the options. */
 export async function openRegistry(target: RegistryTarget, options: RegistryOptions = {}): Promise<Registry> {
+  if (typeof target.db !== 'string' || target.db.trim() === '') {
+    throw new CliError(EXIT.badInput, 'CLI_DB', '--db: give a SQLite file or a postgres://… URI (or set CANCUOC_DB)');
+  }
   const auditKey = target.auditKey === undefined ? undefined : await loadAuditKey(target.auditKey);
   return Registry.open(target.db, { ...options, ...(auditKey === undefined ? {} : { auditKey }) });
 }

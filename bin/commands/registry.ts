@@ -1,10 +1,11 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { hex } from '../../src/lds/bytes.js';
 import { ValidationError } from '../../src/lds/errors.js';
-import type { CitizenView } from '../../src/issuance/registry.js';
+import { Registry, type CitizenView } from '../../src/issuance/registry.js';
 import { exportRevocationList } from '../../src/issuance/revocation-list.js';
-import { registryOptions, withRegistry, type RegistryTarget } from './registry-target.js';
+import { copyRegistry } from '../../src/issuance/registry-copy.js';
+import { loadAuditKey, registryOptions, withRegistry, type RegistryTarget } from './registry-target.js';
 
 /** `cancuoc registry`: look up a citizen's cards, mark a card lost or revoked, publish the revocation list. */
 export function registerRegistry(program: Command): void {
@@ -62,6 +63,28 @@ export function registerRegistry(program: Command): void {
           );
         } finally {
           pki.close();
+        }
+      });
+    });
+  registry
+    .command('migrate')
+    .description('copy a registry (e.g. a SQLite file) into an empty one (e.g. postgres://…), audit chain included, and verify the copy')
+    .requiredOption('--from <file|uri>', 'the registry to copy')
+    .requiredOption('--to <file|uri>', 'an empty registry to create or fill: a SQLite file or a postgres://… URI')
+    .addOption(new Option('--audit-key <file>', 'audit key file: the MAC of every entry is checked before and after').env('CANCUOC_AUDIT_KEY_FILE'))
+    .action(async (opts: { from: string; to: string; auditKey?: string }) => {
+      const key = opts.auditKey === undefined ? undefined : await loadAuditKey(opts.auditKey);
+      await withRegistry({ db: opts.from }, async (from) => {
+        const to = await Registry.open(opts.to);
+        try {
+          const r = await copyRegistry(from, to, key === undefined ? {} : { key });
+          const head = r.audit.head === undefined ? 'none' : `${r.audit.head.seq}:${r.audit.head.hash}`;
+          process.stdout.write(
+            `copied ${r.rows.queue} queue entries, ${r.rows.cards} cards, ${r.rows.batches} batches, ${r.rows.audit_log} audit entries to ${to.store.where}; ` +
+              `audit chain verified (${r.audit.macs === 'verified' ? 'every MAC checked' : r.audit.macs === 'unchecked' ? 'MACs not checked' : 'not keyed'}), head ${head}\n`,
+          );
+        } finally {
+          await to.close();
         }
       });
     });
