@@ -12,9 +12,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# PostgreSQL: only the server binaries are needed; the registry tests start a private server
+# (test/helpers/postgres.ts). No system cluster is created or started.
+if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+  $SUDO mkdir -p /etc/postgresql-common
+  echo 'create_main_cluster = false' | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+fi
 $SUDO apt-get install -y -qq --no-install-recommends \
   pcscd libpcsclite-dev vsmartcard-vpcd iproute2 softhsm2 opensc openssl zxing-cpp-tools \
-  fonts-ocr-b fonts-dejavu-core python3 make g++ ca-certificates git >/dev/null
+  fonts-ocr-b fonts-dejavu-core python3 make g++ ca-certificates git postgresql >/dev/null
 echo "install-debian: packages ready"
 
 # pcscd: through systemd where it is the init system; otherwise the daemon is started here.

@@ -46,7 +46,8 @@ function server(adminUrl: string, stop: () => Promise<void>): TestPostgres {
   };
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+/** `durable`: fsync on, as in production (the bench); the tests run without it. */
+export async function startTestPostgres(options: { readonly durable?: boolean } = {}): Promise<TestPostgres> {
   const given = process.env.CANCUOC_TEST_PG;
   if (given !== undefined && given !== '') return server(given, async () => undefined);
   const bin = binDir();
@@ -62,8 +63,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   };
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-U', 'cancuoc', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-  const options = `-k ${dir} -c listen_addresses='' -F -c max_connections=200 -c shared_buffers=32MB`;
-  run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
+  const settings = `-k ${dir} -c listen_addresses='' ${options.durable === true ? '' : '-F '}-c max_connections=200 -c shared_buffers=${options.durable === true ? '256MB' : '32MB'}`;
+  run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', '-t', '60', 'start']);
   const stop = async (): Promise<void> => {
     try {
       run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
