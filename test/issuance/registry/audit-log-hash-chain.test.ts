@@ -193,8 +193,7 @@ async function rawSql(engine: Engine, target: string, fn: (q: (sql: string, para
 /** Deletes entry `victim`, renumbers the rest and recomputes every prev_hash and hash, as the docs describe the chain. */
 async function deleteAndRehash(engine: Engine, target: string, victim: number): Promise<void> {
   await rawSql(engine, target, async (q) => {
-    if (engine === 'sqlite') await q('DROP TRIGGER audit_log_no_update'), await q('DROP TRIGGER audit_log_no_delete');
-    else await q('ALTER TABLE audit_log DISABLE TRIGGER USER');
+    for (const sql of engine === 'sqlite' ? ['DROP TRIGGER audit_log_no_update', 'DROP TRIGGER audit_log_no_delete'] : ['ALTER TABLE audit_log DISABLE TRIGGER USER']) await q(sql);
     const rows = (await q('SELECT * FROM audit_log ORDER BY seq')).filter((r) => Number(r.seq) !== victim);
     await q('DELETE FROM audit_log');
     let prev = '0'.repeat(64);
