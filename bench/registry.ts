@@ -6,7 +6,8 @@
  *                                               p99 over 2 000 random citizens;
  *   registry.claims_per_s.<engine>              8 stations (8 registry handles) claiming at once;
  *   audit.appends_per_s.<engine>                8 writers appending keyed entries at once.
- * SQLite is a file in a temporary directory (WAL, synchronous = FULL); PostgreSQL is
+ * SQLite is a file in a temporary directory (WAL, synchronous = FULL), the 8 stations sharing
+ * one handle as in one `batch run`; PostgreSQL (8 handles, as 8 machines) is
  * CANCUOC_TEST_PG (a URI allowed to CREATE DATABASE) or a private server started here with fsync
  * on, as a production server runs. The rows are generated in SQL (a recursive CTE on SQLite,
  * generate_series on PostgreSQL) with the same values on both; their cards point at no audit
@@ -87,16 +88,22 @@ async function benchEngine(engine: 'sqlite' | 'postgres', target: string, n: num
     [`registry.lookup_p99_ms.${engine}.chip`]: await lookups(reg, n, chip, (k) => reg.showChip(k)),
   };
   await reg.enqueue(Array.from({ length: CLAIMS }, (_, i) => ({ id: `2${String(i).padStart(11, '0')}` })));
-  const handles = await Promise.all(Array.from({ length: STATIONS }, () => Registry.open(target, { actor: 'bench@station', auditKey: KEY, poolSize: 2 })));
+  // PostgreSQL: 8 handles, each with its own connections, as 8 machines. SQLite: the 8 stations of
+  // one `batch run` share its one handle (a second handle on the file in the same thread would
+  // wait synchronously for the first's write lock).
+  const handles =
+    engine === 'postgres'
+      ? await Promise.all(Array.from({ length: STATIONS }, () => Registry.open(target, { actor: 'bench@station', auditKey: KEY, poolSize: 2 })))
+      : Array.from({ length: STATIONS }, () => reg);
   try {
     const batches = await Promise.all(handles.map((h, i) => h.startBatch(`station ${i}`, { stations: [`bench station ${i}`] })));
     out[`registry.claims_per_s.${engine}`] = await concurrently(handles, CLAIMS, async (h, station) => {
-      const b = batches[handles.indexOf(h)]!;
+      const b = batches[Number(station.split(' ').at(-1))]!;
       return (await h.claimNext(b.id, station)) !== undefined;
     });
     out[`audit.appends_per_s.${engine}`] = await concurrently(handles, APPENDS, async (h) => (await h.logEvent('bench.append', null, { n: 1 }), true));
   } finally {
-    await Promise.all(handles.map((h) => h.close()));
+    if (engine === 'postgres') await Promise.all(handles.map((h) => h.close()));
   }
   const audit = await reg.verifyAudit();
   if (!audit.ok || audit.macs !== 'verified') throw new Error(`bench registry: the audit chain on ${engine} does not verify: ${audit.reason}`);

@@ -65,12 +65,19 @@ export async function startTestPostgres(options: { readonly durable?: boolean } 
   run('initdb', ['-D', data, '-U', 'cancuoc', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const settings = `-k ${dir} -c listen_addresses='' ${options.durable === true ? '' : '-F '}-c max_connections=200 -c shared_buffers=${options.durable === true ? '256MB' : '32MB'}`;
   run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', '-t', '60', 'start']);
-  const stop = async (): Promise<void> => {
+  let stopped = false;
+  const stopNow = (): void => {
+    if (stopped) return;
+    stopped = true;
+    process.off('exit', stopNow);
     try {
       run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
+  // A test run that ends without stop() (a failure in set-up, Ctrl-C) still stops its server.
+  process.on('exit', stopNow);
+  const stop = async (): Promise<void> => stopNow();
   return server(`postgres://cancuoc@/postgres?host=${encodeURIComponent(dir)}`, stop);
 }
