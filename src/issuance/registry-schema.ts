@@ -89,10 +89,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX cards_live_station ON cards(status, station);
   `,
   // v3: the keyed audit chain (audit-log.ts): HMAC of each entry's hash; NULL in older entries.
+  // Lookups by chip serial and the queue entries of an ID number through an index, not a scan.
   // Adding a column is not an UPDATE: the append-only triggers stay as they are.
   `
   ALTER TABLE audit_log ADD COLUMN mac TEXT;
   CREATE INDEX cards_chip_serial ON cards(chip_serial);
+  CREATE INDEX queue_id_number ON queue(id_number);
   `,
 ];
 
