@@ -109,11 +109,24 @@ export class PostgresStore implements Store {
   }
 
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.#transaction('BEGIN ISOLATION LEVEL READ COMMITTED', fn);
+    return this.#transaction('BEGIN ISOLATION LEVEL READ COMMITTED', fn).catch((e: unknown) => this.#unavailable(e));
   }
 
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.#transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+    return this.#transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn).catch((e: unknown) => this.#unavailable(e));
+  }
+
+  /**
+   * A server that cannot be reached or went away (SQLSTATE classes 08 connection exception, 28
+   * authorization, 3D no such database, 53 insufficient resources, 57 operator intervention; a
+   * socket error) is REGISTRY_UNAVAILABLE, not a bug; every other error passes unchanged (a unique
+   * violation is the registry's to map).
+   */
+  #unavailable(e: unknown): never {
+    const code = (e as { code?: unknown } | null)?.code;
+    const lost = typeof code === 'string' ? /^(08|28|3D|53|57)/.test(code) || /^E[A-Z]+$/.test(code) : /connection|terminated|timeout/i.test(String((e as Error)?.message));
+    if (!lost || e instanceof CancuocError) throw e;
+    throw new CancuocError('REGISTRY_UNAVAILABLE', `registry ${this.where} unavailable: ${(e as Error).message}`, { file: this.where }, { cause: e });
   }
 
   async close(): Promise<void> {

@@ -76,6 +76,21 @@ describe('opening a PostgreSQL registry', () => {
     await expect(Registry.open(url)).rejects.toThrow(expect.objectContaining({ code: 'REGISTRY_TOO_NEW' }));
   });
 
+  it('a server that goes away under an open registry is REGISTRY_UNAVAILABLE (bad input, not a bug)', async () => {
+    const url = await newRegistryTarget('postgres');
+    const opened = await Registry.open(url);
+    const name = /\/(cancuoc_test_\w+)/.exec(url)![1]!;
+    const admin = new pg.Client({ connectionString: url.replace(name, 'postgres') });
+    await admin.connect();
+    try {
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+    await expect(opened.counts()).rejects.toThrow(expect.objectContaining({ code: 'REGISTRY_UNAVAILABLE' }));
+    await opened.close();
+  });
+
   it('an unreachable server is REGISTRY_OPEN_FAILED, without the password in the message', async () => {
     const err = await Registry.open('postgres://line:s3cret@127.0.0.1:1/registry').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'REGISTRY_OPEN_FAILED' });
