@@ -9,7 +9,7 @@
  * (an unknown --reader, a registry another batch run is using).
  */
 import { access, constants, mkdir } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import { LineError, openPcscStation, runProductionLine, type CardStation, type LineCardResult, type LineSummary } from '../../src/issuance/production-line.js';
@@ -32,6 +32,7 @@ interface BatchRunOptions extends RegistryTarget {
   trust?: string[];
   photoBudget: string;
   label?: string;
+  site?: string;
   faces?: string;
 }
 
@@ -50,6 +51,9 @@ export function registerBatch(program: Command): void {
     .option('--trust <path...>', 'more trust for verification (the PKI CSCA and CRL are always trusted)')
     .option('--photo-budget <bytes>', 'largest DG2 JPEG', '15000')
     .option('--label <text>', 'batch label for the audit log')
+    .addOption(
+      new Option('--site <name>', 'this machine on a shared registry: its stations are named SITE/reader (docs/registry.md, "One run per station")').env('CANCUOC_SITE'),
+    )
     .option('--faces <dir>', "write each issued card's face for the printer: DIR/<document number>-front.png and -back.png")
     .action(async (opts: BatchRunOptions) => {
       const limit = opts.limit === undefined ? undefined : Number(opts.limit);
@@ -57,6 +61,9 @@ export function registerBatch(program: Command): void {
         throw new ValidationError('CLI_LIMIT', `--limit ${opts.limit}: expected a whole number`, { field: '--limit' });
       }
       const photoBudget = photoBudgetOption(opts.photoBudget);
+      if (opts.site !== undefined && !/^[A-Za-z0-9._-]{1,40}$/.test(opts.site)) {
+        throw new ValidationError('CLI_SITE', `--site ${JSON.stringify(opts.site.slice(0, 50))}: expected 1 to 40 letters, digits, '.', '_' or '-'`, { field: '--site' });
+      }
       if (opts.faces !== undefined) await faceDirectory(opts.faces);
       const entries = await loadQueueFile(opts.queue);
       const pki = await loadPki(opts.pki);
@@ -84,7 +91,10 @@ export function registerBatch(program: Command): void {
         trust.addCertificates(pki.certificates.csca);
         trust.addCrl(pki.crl);
         const queued = await registry.enqueue(entries);
-        for (const reader of readers) stations.push(await openPcscStation(reader));
+        for (const reader of readers) {
+          const station = await openPcscStation(reader);
+          stations.push(opts.site === undefined ? station : { ...station, name: `${opts.site}/${reader}` });
+        }
         const counts = await registry.counts();
         const total = Math.min(counts.queued + counts.onLine, limit ?? Infinity);
         const progress = new Progress(total, readers, process.stderr.isTTY === true && opts.json !== true);

@@ -1,6 +1,6 @@
 /**
- * Issue 14: two line machines on one PostgreSQL registry. Two `cancuoc batch run` processes,
- * each with its own vpcd reader and its own `card serve --hopper`, share one queue on a real
+ * Issue 14: two line machines on one PostgreSQL registry. Two `cancuoc batch run` processes
+ * (`--site` each), each with its own vpcd reader and its own `card serve --hopper`, share one queue on a real
  * PostgreSQL server; either is killed with SIGKILL at random moments, at least 10 times, and
  * restarted. After every kill (the other run still working) the invariants of docs/registry.md
  * hold in one snapshot: the audit chain verifies, rows and log agree, no citizen issued twice,
@@ -55,8 +55,11 @@ describe.skipIf(!status.available)('two batch runs (two machines) on one Postgre
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Each run is another machine (`--site`): its station is SITE/reader. */
+  const siteOf = (slot: VpcdSlot): string => `site-${slot.port}`;
+
   function batchRun(slot: VpcdSlot): ChildProcess {
-    const child = cli('batch', 'run', '--queue', queue, '--pki', pkiDir, '--db', url, '--reader', slot.reader, '--json');
+    const child = cli('batch', 'run', '--queue', queue, '--pki', pkiDir, '--db', url, '--reader', slot.reader, '--site', siteOf(slot), '--json');
     child.stdout!.on('data', (d: Buffer) => log.push(`batch ${slot.port} ${child.pid}: ${d.toString()}`));
     child.stderr!.on('data', (d: Buffer) => log.push(`batch ${slot.port} ${child.pid}!: ${d.toString()}`));
     return child;
@@ -125,7 +128,7 @@ describe.skipIf(!status.available)('two batch runs (two machines) on one Postgre
     try {
       expect(await registry.counts()).toEqual({ queued: 0, onLine: 0, done: 20, setAside: 0 });
       const stations = await registry.store.read((tx) => tx.all<{ station: string }>("SELECT DISTINCT station FROM cards WHERE status = 'issued' ORDER BY station"));
-      expect(stations.map((s) => s.station)).toEqual(slots.map((s) => s.reader).sort());
+      expect(stations.map((s) => s.station)).toEqual(slots.map((s) => `${siteOf(s)}/${s.reader}`).sort());
       const resumes = (await registry.auditLog()).filter((e) => e.action === 'card.resume');
       expect(resumes.every((e) => e.details.station === e.details.fromStation), 'a run resumed only its own cards').toBe(true);
     } finally {

@@ -58,6 +58,9 @@ describe('cancuoc registry', () => {
     const none = runCli(['registry', 'show', '001099012345'], { CANCUOC_DB: '' });
     expect(none.status).toBe(4);
     expect(none.stderr).toMatch(/--db/);
+    const site = runCli(['batch', 'run', '--queue', join(dir, 'q.jsonl'), '--pki', join(dir, 'pki'), '--db', db, '--site', 'line 1/a']);
+    expect(site.status).toBe(4);
+    expect(site.stderr).toMatch(/^cancuoc: --site "line 1\/a": expected/);
     const both = runCli(['registry', 'mark', '001099012345', '--db', db, '--lost', '--revoked']);
     expect(both.status).toBe(4);
     expect(both.stderr).toMatch(/^cancuoc: give exactly one of --lost and --revoked/);
