@@ -51,7 +51,9 @@ export async function startTestPostgres(options: { readonly durable?: boolean } 
   const given = process.env.CANCUOC_TEST_PG;
   if (given !== undefined && given !== '') return server(given, async () => undefined);
   const bin = binDir();
-  const dir = mkdtempSync(join(tmpdir(), 'cancuoc-pg-'));
+  // /tmp rather than $TMPDIR: the server's user must reach the directory, and a Unix socket path
+  // is limited to 107 bytes (unix(7)).
+  const dir = mkdtempSync(join(existsSync('/tmp') ? '/tmp' : tmpdir(), 'cancuoc-pg-'));
   const asRoot = userInfo().uid === 0;
   if (asRoot) {
     const [uid, gid] = execFileSync('id', ['-u', 'postgres']).toString().trim().concat(':', execFileSync('id', ['-g', 'postgres']).toString().trim()).split(':').map(Number);
