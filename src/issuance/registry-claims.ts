@@ -167,32 +167,34 @@ export async function closeBatch(step: ClaimStep, batchId: number, counts: Audit
 /**
  * The card `station` takes next, as its id and whether it is resumed: first a card an earlier
  * run left on the line — this station's own before any other (the card in its reader belongs
- * to it), then one of an unnamed station or of a station that no unfinished run with a fresh
- * heartbeat holds; never one of another station of this run. Else the oldest queued record, claimed, with a new card row in 'pending'.
+ * to it), then — when `takeover()` says to look — one of an unnamed station or of a station that no unfinished
+ * run with a fresh heartbeat holds; never one of another station of this run. Else the oldest
+ * queued record, claimed, with a new card row in 'pending'.
  * Rows another transaction is claiming are skipped, not waited for (PostgreSQL).
  */
 export async function claimCard(
   step: ClaimStep,
   batchId: number,
   station: string | null,
+  takeover: () => boolean,
 ): Promise<{ readonly cardId: number; readonly resumed: boolean } | undefined> {
   const { tx, sql, time } = step;
   const batch = await openBatch(step, batchId);
-  const held = new Set(JSON.parse(batch.stations) as string[]);
-  // A run killed a moment ago holds its stations until its heartbeat is stale, whatever its
-  // process: it may be back within seconds to finish the card in its own reader.
-  for (const b of await beating(step)) if (b.id !== batchId) for (const s of stationsOf(b)) held.add(s);
-  if (station !== null) held.delete(station);
-  const live = await tx.get<LiveCard>(
-    `SELECT id, queue_id, id_number, status, station FROM cards
-     WHERE status IN (${LIVE_SQL}) AND batch_id <> ?
-       AND (${sql.same('station')} OR station IS NULL OR station NOT IN ${sql.jsonList})
-     ORDER BY CASE WHEN ${sql.same('station')} THEN 0 ELSE 1 END, CASE WHEN chip_serial IS NULL THEN 1 ELSE 0 END, id LIMIT 1${sql.skipLocked}`,
-    batchId,
-    station,
-    JSON.stringify([...held]),
-    station,
-  );
+  const columns = `SELECT id, queue_id, id_number, status, station FROM cards WHERE status IN (${LIVE_SQL}) AND batch_id <> ?`;
+  const order = `ORDER BY CASE WHEN chip_serial IS NULL THEN 1 ELSE 0 END, id LIMIT 1${sql.skipLocked}`;
+  // Its own first, through the index on the live cards' station: a few rows however many are on the line.
+  let live =
+    station === null
+      ? await tx.get<LiveCard>(`${columns} AND station IS NULL ${order}`, batchId)
+      : await tx.get<LiveCard>(`${columns} AND station = ? ${order}`, batchId, station);
+  if (live === undefined && takeover()) {
+    const held = new Set(JSON.parse(batch.stations) as string[]);
+    // A run killed a moment ago holds its stations until its heartbeat is stale, whatever its
+    // process: it may be back within seconds to finish the card in its own reader.
+    for (const b of await beating(step)) if (b.id !== batchId) for (const s of stationsOf(b)) held.add(s);
+    if (station !== null) held.delete(station);
+    live = await tx.get<LiveCard>(`${columns} AND (station IS NULL OR station NOT IN ${sql.jsonList}) ${order}`, batchId, JSON.stringify([...held]));
+  }
   if (live !== undefined) {
     step.audit('card.resume', live.id_number, { cardId: live.id, batchId, status: live.status, station, fromStation: live.station });
     await tx.run('UPDATE cards SET batch_id = ?, station = ?, updated_at = ? WHERE id = ?', batchId, station, time, live.id);

@@ -16,7 +16,6 @@ const MIGRATION_LOCK = 0x63616e01;
 const AUDIT_LOCK = 0x63616e02;
 
 const DIALECT: Dialect = Object.freeze({
-  same: (column: string) => `${column} IS NOT DISTINCT FROM ?::text`,
   jsonList: '(SELECT jsonb_array_elements_text(?::jsonb))',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   forUpdate: ' FOR UPDATE',

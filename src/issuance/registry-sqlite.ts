@@ -12,7 +12,6 @@ import { openFailed, type Dialect, type Store, type StoreOptions, type Tx } from
 type Db = Database.Database;
 
 const DIALECT: Dialect = Object.freeze({
-  same: (column: string) => `${column} IS ?`,
   jsonList: '(SELECT value FROM json_each(?))',
   skipLocked: '',
   forUpdate: '',

@@ -18,8 +18,6 @@ export interface Tx {
 
 /** The SQL that differs between the engines. */
 export interface Dialect {
-  /** `col` equals the next parameter, NULL equal to NULL. */
-  same(column: string): string;
   /** A sub-select of the strings in the next parameter, a JSON array of strings. */
   readonly jsonList: string;
   /** Appended to a SELECT … LIMIT n that claims rows other writers must skip (PostgreSQL §SELECT "The Locking Clause"). */

@@ -26,7 +26,7 @@ import {
   type AuditVerifyOptions,
   type PendingEntry,
 } from './audit-log.js';
-import { astation, astations, beat, claimCard, closeBatch, insertBatch, type Batch, type BatchOwner, type ClaimStep } from './registry-claims.js';
+import { astation, astations, beat, claimCard, closeBatch, HEARTBEAT_MS, insertBatch, type Batch, type BatchOwner, type ClaimStep } from './registry-claims.js';
 import { PostgresStore } from './registry-postgres.js';
 import { LIVE, type CardStatus } from './registry-schema.js';
 import { SqliteStore } from './registry-sqlite.js';
@@ -78,6 +78,8 @@ export class Registry {
   readonly #now: () => Date;
   readonly #key: AuditKey | undefined;
   readonly #owner: BatchOwner = Object.freeze({ host: hostname(), pid: process.pid });
+  /** When each batch's station last looked for other stations' abandoned cards. */
+  readonly #takeoverChecked = new Map<string, number>();
 
   private constructor(store: Store, actor: string, now: () => Date, key: AuditKey | undefined) {
     this.#store = store;
@@ -213,7 +215,17 @@ export class Registry {
     aid(batchId, 'batchId');
     const name = station === undefined ? null : astation(station);
     return this.#tx(async (step) => {
-      const claim = await claimCard(step, batchId, name);
+      // Another station's cards become free only when its run stops or goes silent (heartbeats):
+      // looking for them once per heartbeat period is enough, and spares a scan of every card on the line.
+      const key = `${batchId}/${name ?? ''}`;
+      const now = Date.parse(step.time);
+      const takeover = (): boolean => {
+        const last = this.#takeoverChecked.get(key);
+        if (last !== undefined && now - last < HEARTBEAT_MS) return false;
+        this.#takeoverChecked.set(key, now);
+        return true;
+      };
+      const claim = await claimCard(step, batchId, name, takeover);
       return claim === undefined ? undefined : itemOf(step.tx, claim.cardId, claim.resumed);
     });
   }
