@@ -65,13 +65,13 @@ function perCard(s: LineSummary): { software: number; swap: number } {
 
 /** One measurement: a fresh registry and a hopper per reader, the whole queue through the line. */
 async function measure(dir: string, name: string, readers: readonly string[], entries: readonly QueueEntry[], pki: Pki, trust: TrustStore): Promise<LineSummary> {
-  const registry = Registry.open(join(dir, `${name}.sqlite`), { actor: 'bench@line' });
+  const registry = await Registry.open(join(dir, `${name}.sqlite`), { actor: 'bench@line' });
   const hoppers: CardHopper[] = [];
   const stations: Awaited<ReturnType<typeof openPcscStation>>[] = [];
   try {
     for (const [i, reader] of readers.entries()) hoppers.push(await CardHopper.start({ dir: join(dir, name, `cards-${i}`), port: vpcdPort(reader) }));
     for (const reader of readers) stations.push(await openPcscStation(reader));
-    registry.enqueue(entries);
+    await registry.enqueue(entries);
     const s = await runProductionLine({
       registry,
       stations,
@@ -90,7 +90,7 @@ async function measure(dir: string, name: string, readers: readonly string[], en
   } finally {
     await Promise.all(stations.map((st) => st.close()));
     await Promise.all(hoppers.map((h) => h.close()));
-    registry.close();
+    await registry.close();
   }
 }
 

@@ -15,9 +15,15 @@ export DEBIAN_FRONTEND=noninteractive
 # a fresh machine often runs unattended upgrades at first boot: wait for the dpkg lock, do not fail
 APT_WAIT=(-o DPkg::Lock::Timeout=600)
 $SUDO apt-get "${APT_WAIT[@]}" update -qq
+# PostgreSQL: only the server binaries are needed; the registry tests start a private server
+# (test/helpers/postgres.ts). No system cluster is created or started.
+if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+  $SUDO mkdir -p /etc/postgresql-common
+  echo 'create_main_cluster = false' | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+fi
 $SUDO apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends \
   pcscd libpcsclite-dev vsmartcard-vpcd iproute2 softhsm2 opensc openssl openpace zxing-cpp-tools sqlite3 \
-  fonts-ocr-b fonts-dejavu-core python3 python3-opencv opencv-data make g++ ca-certificates git >/dev/null
+  fonts-ocr-b fonts-dejavu-core python3 python3-opencv opencv-data make g++ ca-certificates git postgresql >/dev/null
 echo "install-debian: packages ready"
 
 # pcscd: through systemd where it is the init system; otherwise the daemon is started here.

@@ -1,32 +1,36 @@
 import type { Command } from 'commander';
-import { verifyAuditLog } from '../../src/issuance/audit-log.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { withRegistry } from './registry.js';
+import { registryOptions, withRegistry, type RegistryTarget } from './registry-target.js';
 
 /**
- * `cancuoc audit verify --db DB [--head SEQ:HASH]`: the hash chain of the registry's audit log
- * and its agreement with the cards. The chain alone cannot see entries cut from its end; a head
- * printed by an earlier run and kept elsewhere (`--head`) can (docs/registry.md, "Audit log").
+ * `cancuoc audit verify --db DB [--audit-key FILE] [--head SEQ:HASH]`: the hash chain of the
+ * registry's audit log, the MAC of every entry under the audit key, and the log's agreement with
+ * the cards. The chain alone cannot see entries cut from its end; a head printed by an earlier
+ * run and kept elsewhere (`--head`) can. Without the key, a keyed log is UNTRUSTED (exit 2): an
+ * insider who can write the database could have rewritten it (docs/registry.md, "Audit log").
  */
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('the hash-chained audit log of the production line');
-  audit
-    .command('verify')
+  registryOptions(audit
+    .command('verify'))
     .description('check that no audit entry was edited, removed, inserted or reordered')
-    .requiredOption('--db <file>', 'registry database')
     .option('--head <seq:hash>', 'a head printed by an earlier `audit verify` and kept elsewhere: the log must still hold it')
     .option('--json', 'print the result as JSON')
-    .action((opts: { db: string; head?: string; json?: boolean }) => {
+    .action(async (opts: RegistryTarget & { head?: string; json?: boolean }) => {
       const expectHead = opts.head === undefined ? undefined : parseHead(opts.head);
-      const { result, problems } = withRegistry(opts.db, (r) => ({
-        result: verifyAuditLog(r.database, expectHead === undefined ? {} : { expectHead }),
-        problems: r.crossCheck(),
+      const { result, problems } = await withRegistry(opts, async (r) => ({
+        result: await r.verifyAudit(expectHead === undefined ? {} : { expectHead }),
+        problems: await r.crossCheck(),
       }));
       if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...result, crossCheck: problems }, null, 2)}\n`);
       if (!result.ok) throw broken(result.code ?? 'AUDIT_INVALID', `audit log broken at ${result.reason}`);
       if (problems.length > 0) throw broken('AUDIT_REGISTRY_MISMATCH', `audit log and registry disagree: ${problems[0]!}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`);
       const head = result.head === undefined ? 'none' : `${result.head.seq}:${result.head.hash}`;
-      if (opts.json !== true) process.stdout.write(`audit log intact: ${result.entries} entries, head ${head}\n`);
+      const keyed = { verified: 'every MAC verified', unchecked: 'MACs NOT checked (no --audit-key)', absent: 'not keyed' }[result.macs];
+      if (opts.json !== true) process.stdout.write(`audit log intact: ${result.entries} entries, head ${head}, ${keyed}\n`);
+      if (result.macs === 'unchecked') {
+        throw new CliError(EXIT.untrusted, 'AUDIT_KEY_MISSING', 'the log is keyed but no audit key was given: a rewrite by someone with write access would not be seen');
+      }
     });
 }
 

@@ -1,5 +1,5 @@
 /**
- * `cancuoc batch run --queue Q.(csv|jsonl) --pki DIR --db registry.sqlite [--reader NAME]...
+ * `cancuoc batch run --queue Q.(csv|jsonl) --pki DIR --db (registry.sqlite|postgres://…) [--reader NAME]...
  * [--all-readers] [--limit N] [--json] [--trust ...] [--faces DIR]`: the production line
  * (src/issuance/production-line.ts), one station per reader, all in this process. Enqueues the
  * file's records (a second run adds none), then makes cards until the queue is empty; after a
@@ -9,23 +9,22 @@
  * (an unknown --reader, a registry another batch run is using).
  */
 import { access, constants, mkdir } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadPki } from '../../src/crypto/pki.js';
 import { ValidationError } from '../../src/lds/errors.js';
 import { LineError, openPcscStation, runProductionLine, type CardStation, type LineCardResult, type LineSummary } from '../../src/issuance/production-line.js';
 import { loadQueueFile } from '../../src/issuance/queue-file.js';
-import { Registry } from '../../src/issuance/registry.js';
 import { listReaders } from '../../src/reader/pcsc.js';
 import { TransportError } from '../../src/reader/transport.js';
 import { TrustStore } from '../../src/reader/trust-store.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { loadTrust } from './trust.js';
 import { eacOption, photoBudgetOption } from './options.js';
+import { openRegistry, registryOptions, type RegistryTarget } from './registry-target.js';
 
-interface BatchRunOptions {
+interface BatchRunOptions extends RegistryTarget {
   queue: string;
   pki: string;
-  db: string;
   reader: string[];
   allReaders?: boolean;
   limit?: string;
@@ -33,6 +32,7 @@ interface BatchRunOptions {
   trust?: string[];
   photoBudget: string;
   label?: string;
+  site?: string;
   faces?: string;
 }
 
@@ -40,12 +40,10 @@ const NO_CARD_CODES = new Set(['NO_READER', 'NO_CARD', 'TIMEOUT', 'PCSC_NO_SERVI
 
 export function registerBatch(program: Command): void {
   const batch = program.command('batch').description('the production line: personalize queued citizens card after card');
-  batch
-    .command('run')
+  registryOptions(batch.command('run'), 'registry (created if missing)')
     .description('enroll, personalize, verify, lock and register every queued citizen (resumes after a crash)')
     .requiredOption('--queue <file>', 'queue of enrollments: .jsonl or .csv (docs/queue.md)')
     .requiredOption('--pki <dir>', 'PKI made by `cancuoc pki init` (keys: CANCUOC_PASSPHRASE)')
-    .requiredOption('--db <file>', 'registry database (created if missing)')
     .option('--reader <name>', 'PC/SC reader, one station each; repeat for several stations (default: the first reader)', (v: string, all: string[]) => [...all, v], [])
     .option('--all-readers', 'one station on every reader pcscd lists')
     .option('--limit <n>', 'finish at most this many records in this run')
@@ -53,6 +51,9 @@ export function registerBatch(program: Command): void {
     .option('--trust <path...>', 'more trust for verification (the PKI CSCA and CRL are always trusted)')
     .option('--photo-budget <bytes>', 'largest DG2 JPEG', '15000')
     .option('--label <text>', 'batch label for the audit log')
+    .addOption(
+      new Option('--site <name>', 'this machine on a shared registry: its stations are named SITE/reader (docs/registry.md, "One run per station")').env('CANCUOC_SITE'),
+    )
     .option('--faces <dir>', "write each issued card's face for the printer: DIR/<document number>-front.png and -back.png")
     .action(async (opts: BatchRunOptions) => {
       const limit = opts.limit === undefined ? undefined : Number(opts.limit);
@@ -60,6 +61,9 @@ export function registerBatch(program: Command): void {
         throw new ValidationError('CLI_LIMIT', `--limit ${opts.limit}: expected a whole number`, { field: '--limit' });
       }
       const photoBudget = photoBudgetOption(opts.photoBudget);
+      if (opts.site !== undefined && !/^[A-Za-z0-9._-]{1,40}$/.test(opts.site)) {
+        throw new ValidationError('CLI_SITE', `--site ${JSON.stringify(opts.site.slice(0, 50))}: expected 1 to 40 letters, digits, '.', '_' or '-'`, { field: '--site' });
+      }
       if (opts.faces !== undefined) await faceDirectory(opts.faces);
       const entries = await loadQueueFile(opts.queue);
       const pki = await loadPki(opts.pki);
@@ -70,7 +74,13 @@ export function registerBatch(program: Command): void {
         pki.close();
         throw noCard(e);
       }
-      const registry = Registry.open(opts.db);
+      let registry;
+      try {
+        registry = await openRegistry(opts);
+      } catch (e) {
+        pki.close();
+        throw e;
+      }
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
@@ -80,9 +90,12 @@ export function registerBatch(program: Command): void {
         const trust = opts.trust === undefined ? new TrustStore() : (await loadTrust(opts.trust)).store;
         trust.addCertificates(pki.certificates.csca);
         trust.addCrl(pki.crl);
-        const queued = registry.enqueue(entries);
-        for (const reader of readers) stations.push(await openPcscStation(reader));
-        const counts = registry.counts();
+        const queued = await registry.enqueue(entries);
+        for (const reader of readers) {
+          const station = await openPcscStation(reader);
+          stations.push(opts.site === undefined ? station : { ...station, name: `${opts.site}/${reader}` });
+        }
+        const counts = await registry.counts();
         const total = Math.min(counts.queued + counts.onLine, limit ?? Infinity);
         const progress = new Progress(total, readers, process.stderr.isTTY === true && opts.json !== true);
         if (opts.json !== true) {
@@ -119,7 +132,7 @@ export function registerBatch(program: Command): void {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         await Promise.all(stations.map((s) => s.close()));
-        registry.close();
+        await registry.close();
         pki.close();
         // node-pcsclite 1.0 may leave a reader thread holding the event loop after its context is
         // closed (src/reader/pcsc.ts, PcscSession.close); with several readers and a busy CPU it

@@ -27,6 +27,11 @@ export interface Pkcs11Token {
   signer(keyLabel: string, suite: SignatureSuite): Signer;
   /** Whether a private key labelled `keyLabel` exists. */
   hasKey(keyLabel: string): boolean;
+  /**
+   * HMAC-SHA-256 on the token (CKM_SHA256_HMAC, PKCS#11 v2.40 §2.18.4) under the generic secret
+   * key labelled `keyLabel`, e.g. made with `pkcs11-tool --keygen --key-type GENERIC:32`.
+   */
+  hmacSha256(keyLabel: string): (data: Uint8Array) => Uint8Array;
   close(): void;
 }
 
@@ -101,6 +106,7 @@ export function openPkcs11Token(ref: Pkcs11TokenRef): Pkcs11Token {
     generateKeyPair: (keyLabel: string, suite: SignatureSuite) => generateKeyPair(lib, live, alabel(keyLabel), asuite(suite)),
     signer: (keyLabel: string, suite: SignatureSuite) => tokenSigner(lib, live, alabel(keyLabel), asuite(suite)),
     hasKey: (keyLabel: string) => findObjects(lib, live(), pkcs11js.CKO_PRIVATE_KEY, alabel(keyLabel)).length > 0,
+    hmacSha256: (keyLabel: string) => tokenHmac(lib, live, alabel(keyLabel)),
     close(): void {
       if (!open) return;
       open = false;
@@ -165,6 +171,16 @@ function findOne(lib: Lib, session: Handle, cls: number, label: string, what: st
     );
   }
   return found[0]!;
+}
+
+function tokenHmac(lib: Lib, live: () => Handle, label: string): (data: Uint8Array) => Uint8Array {
+  const key = findOne(lib, live(), pkcs11js.CKO_SECRET_KEY, label, 'secret key');
+  return (data: Uint8Array) =>
+    call('hmac', () => {
+      const session = live();
+      lib.C_SignInit(session, { mechanism: pkcs11js.CKM_SHA256_HMAC }, key);
+      return new Uint8Array(lib.C_Sign(session, Buffer.from(abytes(data, 'data')), Buffer.alloc(32)));
+    });
 }
 
 function generateKeyPair(lib: Lib, live: () => Handle, label: string, suite: SignatureSuite): Signer {

@@ -271,14 +271,11 @@ class ProductionLine {
   async run(): Promise<LineSummary> {
     const started = performance.now();
     const { registry, signal } = this.#o;
-    const batch = registry.startBatch(this.#o.label, { stations: this.#seats.map((s) => s.station.name) });
-    // registry-claims.ts: the heartbeat keeps a second `batch run` off this registry while this one lives.
+    const batch = await registry.startBatch(this.#o.label, { stations: this.#seats.map((s) => s.station.name) });
+    // registry-claims.ts: the heartbeat keeps other runs off these stations while this one lives.
     const heartbeat = setInterval(() => {
-      try {
-        registry.heartbeat(batch.id);
-      } catch {
-        // A busy or failing database: the next beat tries again, and the next claim reports it.
-      }
+      // A busy or failing database: the next beat tries again, and the next claim reports it.
+      registry.heartbeat(batch.id).catch(() => undefined);
     }, HEARTBEAT_MS);
     heartbeat.unref();
     const onAbort = (): void => this.#stop.abort();
@@ -286,7 +283,8 @@ class ProductionLine {
     if (signal?.aborted === true) onAbort();
     try {
       // Every station's first record before any station claims its next: stations share the queue.
-      const first = this.#seats.map((seat) => this.#claim(batch.id, seat));
+      const first: (LineItem | undefined)[] = [];
+      for (const seat of this.#seats) first.push(await this.#claim(batch.id, seat));
       await Promise.all(
         this.#seats.map((seat, i) =>
           this.#runStation(batch.id, seat, first[i])
@@ -301,7 +299,7 @@ class ProductionLine {
       signal?.removeEventListener('abort', onAbort);
     }
     try {
-      registry.finishBatch(batch.id);
+      await registry.finishBatch(batch.id);
     } catch (e) {
       this.#halt(e);
     }
@@ -333,11 +331,17 @@ class ProductionLine {
     while (item !== undefined && !this.#stop.signal.aborted) {
       const current = item;
       // Pipelining: the next record is claimed now and enrolled during the card swap.
-      item = this.#claim(batchId, seat);
-      const next = item;
-      const result = await this.#process(seat, current, () => {
-        if (next !== undefined && next.status !== 'verified') this.#enrollment(next);
-      });
+      const claimed = this.#claim(batchId, seat);
+      claimed.catch(() => undefined); // awaited below, where a failed claim stops the station
+      const result = await this.#process(seat, current, () =>
+        void claimed.then(
+          (next) => {
+            if (next !== undefined && next.status !== 'verified') this.#enrollment(next);
+          },
+          () => undefined,
+        ),
+      );
+      item = await claimed;
       if (result === undefined) return; // stopped while waiting for a card: the record stays on the line
       this.#o.onCard?.(result);
       this.#haltIfFailing(seat);
@@ -345,10 +349,11 @@ class ProductionLine {
   }
 
   /** Claims the next record for this station, unless the line stops or the limit is claimed. */
-  #claim(batchId: number, seat: Seat): LineItem | undefined {
+  async #claim(batchId: number, seat: Seat): Promise<LineItem | undefined> {
     if (this.#stop.signal.aborted || this.#claimed >= this.#limit) return undefined;
-    const item = this.#o.registry.claimNext(batchId, seat.station.name);
-    if (item !== undefined) this.#claimed++;
+    this.#claimed++; // counted before the claim resolves: stations claiming at once stay within the limit
+    const item = await this.#o.registry.claimNext(batchId, seat.station.name);
+    if (item === undefined) this.#claimed--;
     return item;
   }
 
@@ -394,13 +399,13 @@ class ProductionLine {
         const move = decide(hand.item, chip);
         if (move.kind === 'reject-card') {
           seat.rejected++;
-          this.#o.registry.logEvent('line.card-rejected', null, { chipSerial: chip.serial, station: station.name, reason: move.reason });
+          await this.#o.registry.logEvent('line.card-rejected', null, { chipSerial: chip.serial, station: station.name, reason: move.reason });
           removal = station.nextRemoval(this.#timeout);
           continue;
         }
         if (move.kind === 'abandon') {
           const own = hand.item.chipSerial === chip.serial;
-          hand.item = this.#o.registry.setAside(hand.item, move.reason);
+          hand.item = await this.#o.registry.setAside(hand.item, move.reason);
           if (own && chip.locked) removal = station.nextRemoval(this.#timeout);
           return result('set-aside', { reason: move.reason, ...(own ? { chipSerial: chip.serial } : {}) });
         }
@@ -464,9 +469,9 @@ class ProductionLine {
     }
   }
 
-  #setAsideFor(hand: Hand, reason: string, retry: boolean): Outcome {
+  async #setAsideFor(hand: Hand, reason: string, retry: boolean): Promise<Outcome> {
     const again = retry && hand.item.attempt < (this.#o.maxAttempts ?? 3);
-    hand.item = this.#o.registry.setAside(hand.item, reason.slice(0, 500), { retry: again });
+    hand.item = await this.#o.registry.setAside(hand.item, reason.slice(0, 500), { retry: again });
     return { kind: 'set-aside', reason };
   }
 
@@ -481,7 +486,7 @@ class ProductionLine {
       return this.#setAsideFor(hand, `enrollment failed: ${(e as Error).message}`, false);
     }
     const set = personalizationSet(enrollment.documentSet);
-    hand.item = registry.markPersonalizing(hand.item, chip.serial);
+    hand.item = await registry.markPersonalizing(hand.item, chip.serial);
     try {
       await this.#timed(seat, 'personalize', () => personalize(transport, set, { lock: false }));
     } catch (e) {
@@ -490,7 +495,7 @@ class ProductionLine {
       this.#enrollments.delete(hand.item.cardId);
       return this.#setAsideFor(hand, `personalization failed at ${e.place.step ?? '?'}${e.place.file ? ` ${e.place.file}` : ''}: ${e.code}`, true);
     }
-    hand.item = registry.markWritten(hand.item, { documentNumber: set.manifest.documentNumber, sodHash: sodHash(set.files.get('SOD')!) });
+    hand.item = await registry.markWritten(hand.item, { documentNumber: set.manifest.documentNumber, sodHash: sodHash(set.files.get('SOD')!) });
     return this.#complete(seat, transport, hand, { ...chip, locked: false });
   }
 
@@ -504,7 +509,7 @@ class ProductionLine {
     // A locked card that fails is out for good; an unlocked one may be written again.
     if ('reason' in verified) return this.#setAsideFor(hand, verified.reason, verified.chipFault && !chip.locked);
     return this.#timed(seat, 'lock-issue', async (): Promise<Outcome> => {
-      if (hand.item.status === 'written') hand.item = registry.markVerified(hand.item);
+      if (hand.item.status === 'written') hand.item = await registry.markVerified(hand.item);
       // Before the lock and the registry: an issued card always has its face; a resumed card
       // writes the same face again.
       let faces: readonly string[];
@@ -522,7 +527,7 @@ class ProductionLine {
         }
       }
       const { documentNumber, sodHash: hash } = hand.item;
-      hand.item = registry.markIssued(hand.item, { chipSerial: chip.serial, documentNumber: documentNumber!, sodHash: hash! });
+      hand.item = await registry.markIssued(hand.item, { chipSerial: chip.serial, documentNumber: documentNumber!, sodHash: hash! });
       return { kind: 'issued' };
     });
   }

@@ -1,16 +1,39 @@
 /**
- * The registry's SQLite schema (docs/registry.md): the versions in order, PRAGMA user_version
- * recording the last one applied, and the migration that brings a database up to date.
+ * The registry's schema on both engines (docs/registry.md, "Storage"): the versions in order,
+ * each engine recording the last one applied (SQLite in PRAGMA user_version, PostgreSQL in the
+ * table cancuoc_schema). Times are ISO 8601 text on both, so an audit entry hashes the same
+ * wherever it is stored and a registry copies between them unchanged.
  */
-import type Database from 'better-sqlite3';
-import { CancuocError, ValidationError } from '../lds/errors.js';
-import { AUDIT_SCHEMA } from './audit-log.js';
-import { CLAIMS_SCHEMA, LIVE_SQL } from './registry-claims.js';
+import { CancuocError } from '../lds/errors.js';
 
-type Db = Database.Database;
+export type CardStatus = 'pending' | 'personalizing' | 'written' | 'verified' | 'issued' | 'set-aside' | 'lost' | 'revoked';
 
-/** Schema versions, applied in order; PRAGMA user_version records the last one applied. */
-const MIGRATIONS: readonly string[] = [
+/** States of a card still on the line: claimNext resumes these first after a crash. */
+export const LIVE: readonly CardStatus[] = ['pending', 'personalizing', 'written', 'verified'];
+export const LIVE_SQL = LIVE.map((s) => `'${s}'`).join(', ');
+
+const QUEUE_STATES = "'queued', 'claimed', 'done', 'set-aside'";
+const CARD_STATES = "'pending', 'personalizing', 'written', 'verified', 'issued', 'set-aside', 'lost', 'revoked'";
+
+/** The audit table and the triggers that refuse UPDATE and DELETE (tampering then needs raw schema edits). */
+const SQLITE_AUDIT = `
+CREATE TABLE audit_log (
+  seq       INTEGER PRIMARY KEY,
+  time      TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  subject   TEXT,
+  details   TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_log_subject ON audit_log(subject);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+`;
+
+/** SQLite schema versions, applied in order; PRAGMA user_version records the last one applied. */
+export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE batches (
     id          INTEGER PRIMARY KEY,
@@ -23,7 +46,7 @@ const MIGRATIONS: readonly string[] = [
     id          INTEGER PRIMARY KEY,
     id_number   TEXT NOT NULL CHECK (length(id_number) = 12),
     record      TEXT NOT NULL,
-    state       TEXT NOT NULL CHECK (state IN ('queued', 'claimed', 'done', 'set-aside')),
+    state       TEXT NOT NULL CHECK (state IN (${QUEUE_STATES})),
     attempts    INTEGER NOT NULL DEFAULT 0,
     batch_id    INTEGER REFERENCES batches(id),
     enqueued_at TEXT NOT NULL,
@@ -37,7 +60,7 @@ const MIGRATIONS: readonly string[] = [
     batch_id        INTEGER NOT NULL REFERENCES batches(id),
     id_number       TEXT NOT NULL,
     attempt         INTEGER NOT NULL,
-    status          TEXT NOT NULL CHECK (status IN ('pending', 'personalizing', 'written', 'verified', 'issued', 'set-aside', 'lost', 'revoked')),
+    status          TEXT NOT NULL CHECK (status IN (${CARD_STATES})),
     chip_serial     TEXT,
     document_number TEXT,
     sod_hash        TEXT,
@@ -54,39 +77,106 @@ const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX cards_issued_chip ON cards(chip_serial) WHERE status = 'issued';
   CREATE INDEX cards_id_number ON cards(id_number);
   CREATE INDEX cards_document_number ON cards(document_number);
-  ${AUDIT_SCHEMA}
+  ${SQLITE_AUDIT}
   `,
-  CLAIMS_SCHEMA,
+  // v2: batch owners and stations, the station of each card.
+  `
+  ALTER TABLE batches ADD COLUMN owner_host TEXT;
+  ALTER TABLE batches ADD COLUMN owner_pid INTEGER;
+  ALTER TABLE batches ADD COLUMN heartbeat_at TEXT;
+  ALTER TABLE batches ADD COLUMN stations TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE cards ADD COLUMN station TEXT;
+  CREATE INDEX cards_live_station ON cards(status, station);
+  `,
+  // v3: the keyed audit chain (audit-log.ts): HMAC of each entry's hash; NULL in older entries.
+  // Lookups by chip serial and the queue entries of an ID number through an index, not a scan.
+  // Adding a column is not an UPDATE: the append-only triggers stay as they are.
+  `
+  ALTER TABLE audit_log ADD COLUMN mac TEXT;
+  CREATE INDEX cards_chip_serial ON cards(chip_serial);
+  CREATE INDEX queue_id_number ON queue(id_number);
+  `,
 ];
 
-/** One step at a time, the version read inside the write transaction: another process may be migrating too. */
-export function migrate(db: Db, path: string): void {
-  const step = db.transaction((): boolean => {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) {
-      throw new CancuocError('REGISTRY_TOO_NEW', `registry schema v${version} is newer than this cancuoc (v${MIGRATIONS.length})`, { file: path });
-    }
-    if (version === MIGRATIONS.length) return false;
-    db.exec(MIGRATIONS[version]!);
-    db.pragma(`user_version = ${version + 1}`);
-    return true;
-  });
-  let more = true;
-  while (more) more = step.immediate();
-}
-
 /**
- * An existing file, before anything is written to it: a registry of this cancuoc's schema (or an
- * older one that a writer may migrate). An SQLite file without the registry's user_version, or an
- * empty file, is not a registry.
+ * PostgreSQL schema versions (table cancuoc_schema holds the last one applied). v1 is SQLite's
+ * v1–v3 in one: no PostgreSQL registry predates them. Identity columns are BY DEFAULT so that
+ * `registry migrate` copies the ids of a SQLite registry unchanged.
  */
-export function checkSchema(db: Db, path: string, readonly: boolean): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version === 0) throw new ValidationError('REGISTRY_NOT_A_REGISTRY', 'not a cancuoc registry (no registry schema in it)', { file: path });
-  if (version > MIGRATIONS.length) {
-    throw new ValidationError('REGISTRY_TOO_NEW', `registry schema v${version} is newer than this cancuoc (v${MIGRATIONS.length})`, { file: path });
-  }
-  if (readonly && version < MIGRATIONS.length) {
-    throw new ValidationError('REGISTRY_OLD_SCHEMA', `registry schema v${version} predates this cancuoc (v${MIGRATIONS.length}); a command that writes (batch run) upgrades it`, { file: path });
-  }
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE batches (
+    id           BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    label        TEXT,
+    actor        TEXT NOT NULL,
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT,
+    owner_host   TEXT,
+    owner_pid    INTEGER,
+    heartbeat_at TEXT,
+    stations     TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE TABLE queue (
+    id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    id_number   TEXT NOT NULL CHECK (length(id_number) = 12),
+    record      TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN (${QUEUE_STATES})),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    batch_id    BIGINT REFERENCES batches(id),
+    enqueued_at TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX queue_one_open_per_id ON queue(id_number) WHERE state IN ('queued', 'claimed');
+  CREATE INDEX queue_queued ON queue(id) WHERE state = 'queued';
+  CREATE INDEX queue_id_number ON queue(id_number);
+  CREATE TABLE cards (
+    id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    queue_id        BIGINT NOT NULL REFERENCES queue(id),
+    batch_id        BIGINT NOT NULL REFERENCES batches(id),
+    id_number       TEXT NOT NULL,
+    attempt         INTEGER NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN (${CARD_STATES})),
+    chip_serial     TEXT,
+    document_number TEXT,
+    sod_hash        TEXT,
+    reason          TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    issued_at       TEXT,
+    revoked_at      TEXT,
+    audit_seq       BIGINT NOT NULL,
+    station         TEXT
+  );
+  CREATE UNIQUE INDEX cards_one_live_per_item ON cards(queue_id) WHERE status IN (${LIVE_SQL});
+  CREATE UNIQUE INDEX cards_issued_document ON cards(document_number) WHERE status = 'issued';
+  CREATE UNIQUE INDEX cards_issued_id ON cards(id_number) WHERE status = 'issued';
+  CREATE UNIQUE INDEX cards_issued_chip ON cards(chip_serial) WHERE status = 'issued';
+  CREATE INDEX cards_id_number ON cards(id_number);
+  CREATE INDEX cards_document_number ON cards(document_number);
+  CREATE INDEX cards_chip_serial ON cards(chip_serial);
+  CREATE INDEX cards_live_station ON cards(station, id) WHERE status IN (${LIVE_SQL});
+  CREATE TABLE audit_log (
+    seq       BIGINT PRIMARY KEY,
+    time      TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT,
+    details   TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL,
+    mac       TEXT
+  );
+  CREATE INDEX audit_log_subject ON audit_log(subject);
+  CREATE FUNCTION cancuoc_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'audit log is append-only'; END $$;
+  CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION cancuoc_audit_append_only();
+  CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION cancuoc_audit_append_only();
+  `,
+];
+
+/** The version found is newer than this code knows: refuse, whatever the engine. */
+export function checkVersion(version: number, known: number, where: string): void {
+  if (version > known) throw new CancuocError('REGISTRY_TOO_NEW', `registry schema v${version} is newer than this cancuoc (v${known})`, { file: where });
 }

@@ -40,7 +40,7 @@ export async function exportRevocationList(registry: Registry, options: Revocati
   // GeneralizedTime holds whole seconds (X.690 §11.7); round so that decode(encode) gives the same dates.
   const thisUpdate = new Date(Math.floor((options.now ?? new Date()).getTime() / 1000) * 1000);
   const nextUpdate = new Date(thisUpdate.getTime() + days * DAY);
-  const documents = registry.listRevoked().map(
+  const documents = (await registry.listRevoked()).map(
     (c): RevokedDocument =>
       Object.freeze({
         documentNumber: c.documentNumber!,
@@ -59,7 +59,7 @@ export async function exportRevocationList(registry: Registry, options: Revocati
   });
   if (options.out !== undefined) {
     await writeFileAtomic(options.out, bytes, 0o600);
-    registry.logEvent('revocations.export', null, {
+    await registry.logEvent('revocations.export', null, {
       documents: documents.length,
       thisUpdate: thisUpdate.toISOString(),
       nextUpdate: nextUpdate.toISOString(),

@@ -103,12 +103,12 @@ function dumpWith(i: number, name: string, file: string): string {
   return dir;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   expect(runCli(['pki', 'init', '--out', pki, '--insecure-plain-keys']).status).toBe(0);
   saveImage(join(work, 'card.json'), new VirtualChip().image());
-  const reg = Registry.open(join(work, 'registry.sqlite'), { actor: 'fuzz@test' });
-  reg.enqueue([{ id: '001099012345' }]);
-  reg.close();
+  const reg = await Registry.open(join(work, 'registry.sqlite'), { actor: 'fuzz@test' });
+  await reg.enqueue([{ id: '001099012345' }]);
+  await reg.close();
   expect(runCli(['qr', 'make', '--record', 'fixtures/citizens/citizen-02.json', '--out', join(work, 'qr.png')]).status).toBe(0);
 }, 60_000);
 

@@ -14,7 +14,7 @@ const db = join(dir, 'registry.sqlite');
 let recorded = '';
 
 function headOf(stdout: string): string {
-  const m = /head (\d+:[0-9a-f]{64})$/m.exec(stdout);
+  const m = /head (\d+:[0-9a-f]{64})/.exec(stdout);
   expect(m, stdout).not.toBeNull();
   return m![1]!;
 }
@@ -32,16 +32,16 @@ function truncatedCopy(seq: number): string {
   return copy;
 }
 
-beforeAll(() => {
-  const reg = Registry.open(db, { actor: 'test@line' });
-  reg.enqueue([{ id: '001099012345' }, { id: '079303004567' }]);
-  reg.close();
+beforeAll(async () => {
+  const reg = await Registry.open(db, { actor: 'test@line' });
+  await reg.enqueue([{ id: '001099012345' }, { id: '079303004567' }]);
+  await reg.close();
   const first = runCli(['audit', 'verify', '--db', db]);
   expect(first.status, first.stderr).toBe(0);
   recorded = headOf(first.stdout);
-  const more = Registry.open(db, { actor: 'test@line' });
-  more.startBatch('later');
-  more.close();
+  const more = await Registry.open(db, { actor: 'test@line' });
+  await more.startBatch('later');
+  await more.close();
 }, 60_000);
 
 describe('cancuoc audit verify --head', () => {

@@ -51,7 +51,7 @@ describe.skipIf(!status.available)('batch run + card serve --hopper through pcsc
     return child;
   }
 
-  const checkConsistent = (final: boolean): number => checkLineConsistent(db, [cards], final, faces);
+  const checkConsistent = (final: boolean): Promise<number> => checkLineConsistent(db, [cards], final, faces);
 
   it('≥ 10 kills at random moments, restarts until done; registry, audit log and cards agree', async () => {
     let kills = 0;
@@ -72,11 +72,11 @@ describe.skipIf(!status.available)('batch run + card serve --hopper through pcsc
       timers.forEach(clearTimeout);
       if (signal === 'SIGKILL') kills++;
       else expect(code, log.slice(-20).join('')).toBe(0);
-      checkConsistent(false);
+      await checkConsistent(false);
       if (signal === null && !killing) break;
     }
     expect(kills).toBeGreaterThanOrEqual(KILLS);
-    expect(checkConsistent(true)).toBe(20);
+    expect(await checkConsistent(true)).toBe(20);
     const locked = [...cardImages([cards]).values()].filter((i) => i.locked);
     expect(locked.length).toBe(20);
   }, 240_000);

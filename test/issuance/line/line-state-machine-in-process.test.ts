@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { VirtualChip } from '../../../src/card/chip.js';
 import { blankImage } from '../../../src/card/image.js';
 import { hex } from '../../../src/lds/bytes.js';
-import { verifyAuditLog } from '../../../src/issuance/audit-log.js';
 import { decide, probeChip, runProductionLine, type CardStation } from '../../../src/issuance/production-line.js';
 import { Registry } from '../../../src/issuance/registry.js';
 import { InProcessTransport } from '../../../src/reader/in-process.js';
@@ -46,32 +45,32 @@ describe('production line with the in-process chip', () => {
   });
 
   it('issues three cards: each locked, registered with its chip serial and SOD hash', async () => {
-    const registry = Registry.open(join(fx.dir, 'clean.sqlite'), { actor: 'test@line' });
+    const registry = await Registry.open(join(fx.dir, 'clean.sqlite'), { actor: 'test@line' });
     const hopper = new InProcessHopper();
-    registry.enqueue(fx.entries);
+    await registry.enqueue(fx.entries);
     const summary = await runProductionLine(options(registry, hopper));
     expect(summary.issued).toBe(3);
     expect(hopper.out.map((c) => c.locked)).toEqual([true, true, true]);
     for (const [i, chip] of hopper.out.entries()) {
-      const card = registry.show(fx.entries[i]!.id).cards.at(-1)!;
+      const card = (await registry.show(fx.entries[i]!.id)).cards.at(-1)!;
       expect(card.status).toBe('issued');
       expect(card.chipSerial).toBe(serialOf(chip));
       expect(hex(card.sodHash!)).toBe(sodHashOf(chip));
     }
-    expect(verifyAuditLog(registry.database).ok).toBe(true);
-    registry.close();
+    expect((await registry.verifyAudit()).ok).toBe(true);
+    await registry.close();
   }, 60_000);
 
   it('killed between LOCK and markIssued: the next run finds the locked card and completes it, unwritten', async () => {
-    const registry = Registry.open(join(fx.dir, 'crash.sqlite'), { actor: 'test@line' });
+    const registry = await Registry.open(join(fx.dir, 'crash.sqlite'), { actor: 'test@line' });
     const hopper = new InProcessHopper();
-    registry.enqueue(fx.entries.slice(0, 1));
+    await registry.enqueue(fx.entries.slice(0, 1));
     hopper.dieAfterLock = true;
     await expect(runProductionLine(options(registry, hopper))).rejects.toThrow('killed');
     const chip = hopper.card;
     expect(chip.locked).toBe(true);
     const before = sodHashOf(chip);
-    expect(registry.show(fx.entries[0]!.id).cards.at(-1)!.status).toBe('verified');
+    expect((await registry.show(fx.entries[0]!.id)).cards.at(-1)!.status).toBe('verified');
 
     hopper.dieAfterLock = false;
     const results: { resumed: boolean; status: string }[] = [];
@@ -80,9 +79,9 @@ describe('production line with the in-process chip', () => {
     expect(results).toEqual([expect.objectContaining({ resumed: true, status: 'issued' })]);
     expect(hopper.out).toEqual([chip]);
     expect(sodHashOf(chip)).toBe(before);
-    const card = registry.show(fx.entries[0]!.id).cards.at(-1)!;
+    const card = (await registry.show(fx.entries[0]!.id)).cards.at(-1)!;
     expect([card.status, card.chipSerial, hex(card.sodHash!)]).toEqual(['issued', serialOf(chip), before]);
-    expect(registry.crossCheck()).toEqual([]);
-    registry.close();
+    expect(await registry.crossCheck()).toEqual([]);
+    await registry.close();
   }, 60_000);
 });

@@ -122,7 +122,7 @@ describe.skipIf(!status.available)('batch run with two stations: a hopper in eac
     const second = await finished(batchRun(queue, db));
     expect(second.code, second.stderr).toBe(4);
     expect(second.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(second.stderr).toMatch(/batch \d+ .* is running on this registry/);
+    expect(second.stderr).toMatch(/batch \d+ .* is running station .* on this registry; one run per station/);
     const dirs = startHoppers(path.join(dir, 'cards12'));
     const r = await Promise.race([first, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(log.join(''))), 60_000).unref())]);
     expect(r.code, log.slice(-20).join('')).toBe(0);
@@ -135,7 +135,7 @@ describe.skipIf(!status.available)('batch run with two stations: a hopper in eac
     expect(new Set(lines.map((l) => l.chipSerial)).size).toBe(12);
     for (const slot of slots) expect(lines.filter((l) => l.station === slot.reader).length, slot.reader).toBeGreaterThanOrEqual(3);
 
-    expect(checkLineConsistent(db, dirs, true)).toBe(12);
+    expect(await checkLineConsistent(db, dirs, true)).toBe(12);
     const audit = await finished(cli('audit', 'verify', '--db', db));
     expect(audit.code, audit.stderr).toBe(0);
 
@@ -145,22 +145,23 @@ describe.skipIf(!status.available)('batch run with two stations: a hopper in eac
     const trust = new TrustStore();
     trust.addCertificates(pki.certificates.csca);
     pki.close();
-    const registry = Registry.open(db, { create: false });
-    const owner = registry.database.prepare("SELECT id_number, document_number FROM cards WHERE status = 'issued' AND chip_serial = ?");
+    const registry = await Registry.open(db, { create: false });
+    const owner = (serial: string) =>
+      registry.store.read((tx) => tx.get<{ id_number: string; document_number: string }>("SELECT id_number, document_number FROM cards WHERE status = 'issued' AND chip_serial = ?", serial));
     const locked = [...cardImages(dirs)].filter(([, image]) => image.locked);
     expect(locked).toHaveLength(12);
     for (const [serial, image] of locked) {
       const sod = readTlv(image.sod!, 0, 'der');
       const cms = opensslCmsVerify(sod.value, path.join(pkiDir, 'csca.pem'), dir);
       expect(cms.ok, cms.output).toBe(true);
-      const row = owner.get(serial) as { id_number: string; document_number: string };
+      const row = (await owner(serial))!;
       const session = await openCard(InProcessTransport.open(new VirtualChip(loadImage(image.file))), { can: canFromId(row.id_number) }, { method: 'pace' });
       const report = await verifyCard(session, { trust });
       await session.close();
       expect(report.verdict, JSON.stringify(report.checks.filter((c) => c.status !== 'pass'))).toBe('VALID');
       expect(report.mrz?.documentNumber).toBe(row.document_number);
     }
-    registry.close();
+    await registry.close();
     await stopHoppers();
   }, 120_000);
 
@@ -178,8 +179,8 @@ describe.skipIf(!status.available)('batch run with two stations: a hopper in eac
       const timers: NodeJS.Timeout[] = [];
       const kill = (ms: number): void => void timers.push(setTimeout(() => child.kill('SIGKILL'), ms));
       if (killing) {
-        const started = setInterval(() => {
-          if (!batchOf(db, child.pid!)) return;
+        const started = setInterval(async () => {
+          if (!(await batchOf(db, child.pid!))) return;
           clearInterval(started);
           kill(Math.random() * 2500);
         }, 100);
@@ -190,7 +191,7 @@ describe.skipIf(!status.available)('batch run with two stations: a hopper in eac
       }
       const { code, signal } = await exited(child);
       timers.forEach(clearTimeout);
-      const issued = checkLineConsistent(db, dirs, false);
+      const issued = await checkLineConsistent(db, dirs, false);
       if (signal === 'SIGKILL') {
         kills++;
         expect(issued, 'the kill landed before the batch was done').toBeLessThan(20);
@@ -200,36 +201,35 @@ describe.skipIf(!status.available)('batch run with two stations: a hopper in eac
       if (signal === null && !killing) break;
     }
     expect(kills).toBe(KILLS);
-    expect(checkLineConsistent(db, dirs, true)).toBe(20);
+    expect(await checkLineConsistent(db, dirs, true)).toBe(20);
     expect([...cardImages(dirs).values()].filter((i) => i.locked)).toHaveLength(20);
-    const registry = Registry.open(db, { create: false });
-    const d = registry.database;
+    const registry = await Registry.open(db, { create: false });
     // A card resumed by the wrong reader would be set aside ("left the reader"); none is.
-    expect(d.prepare("SELECT count(*) AS n FROM cards WHERE status = 'set-aside'").get()).toEqual({ n: 0 });
-    const stations = d.prepare("SELECT station, count(*) AS n FROM cards WHERE status = 'issued' GROUP BY station ORDER BY station").all();
-    expect(stations.map((s) => (s as { station: string }).station)).toEqual(slots.map((s) => s.reader).sort());
-    registry.close();
+    expect((await registry.counts()).setAside).toBe(0);
+    const stations = await registry.store.read((tx) => tx.all<{ station: string }>("SELECT DISTINCT station FROM cards WHERE status = 'issued' ORDER BY station"));
+    expect(stations.map((s) => s.station)).toEqual(slots.map((s) => s.reader).sort());
+    await registry.close();
   }, 180_000);
 });
 
 /** Batches of the registry still running (0 before the file exists). */
-function openBatches(db: string): number {
+async function openBatches(db: string): Promise<number> {
   if (!fs.existsSync(db)) return 0;
-  const registry = Registry.open(db, { create: false, actor: 'checker@test' });
+  const registry = await Registry.open(db, { create: false, actor: 'checker@test' });
   try {
-    return (registry.database.prepare('SELECT count(*) AS n FROM batches WHERE finished_at IS NULL').get() as { n: number }).n;
+    return (await registry.store.read((tx) => tx.get<{ n: number }>('SELECT count(*) AS n FROM batches WHERE finished_at IS NULL')))!.n;
   } finally {
-    registry.close();
+    await registry.close();
   }
 }
 
 /** The process `pid` has started a batch on the registry. */
-function batchOf(db: string, pid: number): boolean {
+async function batchOf(db: string, pid: number): Promise<boolean> {
   if (!fs.existsSync(db)) return false;
-  const registry = Registry.open(db, { create: false, actor: 'checker@test' });
+  const registry = await Registry.open(db, { create: false, actor: 'checker@test' });
   try {
-    return registry.database.prepare('SELECT 1 FROM batches WHERE owner_pid = ?').get(pid) !== undefined;
+    return (await registry.store.read((tx) => tx.get('SELECT 1 AS x FROM batches WHERE owner_pid = ?', pid))) !== undefined;
   } finally {
-    registry.close();
+    await registry.close();
   }
 }

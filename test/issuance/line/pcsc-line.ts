@@ -12,6 +12,7 @@ import { hopperImages } from '../../../src/card/hopper.js';
 import { loadImage } from '../../../src/card/image.js';
 import { verifyAuditLog } from '../../../src/issuance/audit-log.js';
 import { Registry } from '../../../src/issuance/registry.js';
+import { isPostgresUrl } from '../../../src/issuance/registry-store.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const FID_SOD = 0x011d;
@@ -75,47 +76,49 @@ export function cardImages(dirs: readonly string[]): Map<string, CardImage> {
  * image is registered issued, every issued entry has a locked image. Returns the issued count
  * (0 when the registry does not exist yet).
  */
-export function checkLineConsistent(db: string, hopperDirs: readonly string[], final: boolean, faceDir?: string): number {
-  if (!fs.existsSync(db)) {
+export async function checkLineConsistent(db: string, hopperDirs: readonly string[], final: boolean, faceDir?: string): Promise<number> {
+  if (!isPostgresUrl(db) && !fs.existsSync(db)) {
     // Killed before it opened the registry: no card can have been locked.
     expect([...cardImages(hopperDirs).values()].filter((i) => i.locked)).toEqual([]);
     return 0;
   }
-  const registry = Registry.open(db, { create: false, actor: 'checker@test' });
+  const registry = await Registry.open(db, { create: false, actor: 'checker@test' });
   try {
-    const d = registry.database;
-    const chain = verifyAuditLog(d);
-    expect(chain.ok, chain.reason).toBe(true);
-    expect(registry.crossCheck()).toEqual([]);
-    const n = (sql: string): number => (d.prepare(sql).get() as { n: number }).n;
-    expect(n("SELECT count(*) AS n FROM (SELECT id_number FROM cards WHERE status = 'issued' GROUP BY id_number HAVING count(*) > 1)")).toBe(0);
-    expect(n("SELECT count(*) AS n FROM queue q WHERE (q.state = 'done') <> EXISTS (SELECT 1 FROM cards c WHERE c.queue_id = q.id AND c.status = 'issued')")).toBe(0);
-    const rows = d.prepare('SELECT chip_serial, sod_hash, status FROM cards WHERE chip_serial IS NOT NULL').all() as { chip_serial: string; sod_hash: string | null; status: string }[];
-    const issued = rows.filter((r) => r.status === 'issued');
-    const images = cardImages(hopperDirs);
-    for (const [serial, image] of images) {
-      const mine = issued.filter((r) => r.chip_serial === serial && r.sod_hash === image.sodHash);
-      if (image.locked) {
-        // Between the lock and its registry entry a locked card may be the one in a reader, recorded 'verified'.
-        const inFlight = !final && rows.some((r) => r.chip_serial === serial && r.status === 'verified' && r.sod_hash === image.sodHash);
-        expect(mine.length === 1 || inFlight, `locked ${path.basename(image.file)} ${serial} has ${mine.length} issued entries`).toBe(true);
-      } else {
-        expect(mine.length, `unlocked ${path.basename(image.file)} ${serial} is registered issued`).toBe(0);
-      }
-    }
-    for (const r of issued) expect(images.get(r.chip_serial)?.locked, `issued card ${r.chip_serial} has a locked image`).toBe(true);
-    if (faceDir !== undefined) {
-      // Faces are written (atomically) before the lock: every issued card has a whole PNG front and back.
-      const docs = d.prepare("SELECT document_number FROM cards WHERE status = 'issued'").all() as { document_number: string }[];
-      for (const { document_number: doc } of docs) {
-        for (const side of ['front', 'back']) {
-          const png = fs.readFileSync(path.join(faceDir, `${doc}-${side}.png`));
-          expect(png.subarray(png.length - 8).toString('hex'), `${doc}-${side}.png ends with IEND`).toBe('49454e44ae426082');
+    expect(await registry.crossCheck()).toEqual([]);
+    // One snapshot: other runs may be writing meanwhile (two line machines on one PostgreSQL registry).
+    return await registry.store.read(async (tx) => {
+      const chain = await verifyAuditLog(tx);
+      expect(chain.ok, chain.reason).toBe(true);
+      const n = async (sql: string): Promise<number> => (await tx.get<{ n: number }>(sql))!.n;
+      expect(await n("SELECT count(*) AS n FROM (SELECT id_number FROM cards WHERE status = 'issued' GROUP BY id_number HAVING count(*) > 1) d")).toBe(0);
+      expect(await n("SELECT count(*) AS n FROM queue q WHERE (q.state = 'done') <> EXISTS (SELECT 1 FROM cards c WHERE c.queue_id = q.id AND c.status = 'issued')")).toBe(0);
+      const rows = await tx.all<{ chip_serial: string; sod_hash: string | null; status: string }>('SELECT chip_serial, sod_hash, status FROM cards WHERE chip_serial IS NOT NULL');
+      const issued = rows.filter((r) => r.status === 'issued');
+      const images = cardImages(hopperDirs);
+      for (const [serial, image] of images) {
+        const mine = issued.filter((r) => r.chip_serial === serial && r.sod_hash === image.sodHash);
+        if (image.locked) {
+          // Between the lock and its registry entry a locked card may be the one in a reader, recorded 'verified'.
+          const inFlight = !final && rows.some((r) => r.chip_serial === serial && r.status === 'verified' && r.sod_hash === image.sodHash);
+          expect(mine.length === 1 || inFlight, `locked ${path.basename(image.file)} ${serial} has ${mine.length} issued entries`).toBe(true);
+        } else {
+          expect(mine.length, `unlocked ${path.basename(image.file)} ${serial} is registered issued`).toBe(0);
         }
       }
-    }
-    return issued.length;
+      for (const r of issued) expect(images.get(r.chip_serial)?.locked, `issued card ${r.chip_serial} has a locked image`).toBe(true);
+      if (faceDir !== undefined) {
+        // Faces are written (atomically) before the lock: every issued card has a whole PNG front and back.
+        const docs = await tx.all<{ document_number: string }>("SELECT document_number FROM cards WHERE status = 'issued'");
+        for (const { document_number: doc } of docs) {
+          for (const side of ['front', 'back']) {
+            const png = fs.readFileSync(path.join(faceDir, `${doc}-${side}.png`));
+            expect(png.subarray(png.length - 8).toString('hex'), `${doc}-${side}.png ends with IEND`).toBe('49454e44ae426082');
+          }
+        }
+      }
+      return issued.length;
+    });
   } finally {
-    registry.close();
+    await registry.close();
   }
 }

@@ -1,18 +1,18 @@
 /**
- * Claims of several stations (docs/registry.md, "Several stations" and "One batch run at a
- * time"): each claim names its station; after a crash a station resumes its own cards first,
- * the card with a chip before one without, never a card of another station of the same run;
- * cards of a station absent from the run go to any station; a batch held by another live
- * process refuses a second one until that process dies or its heartbeat goes stale.
+ * Claims of several stations (docs/registry.md, "Several stations" and "One run per station"):
+ * each claim names its station; after a crash a station resumes its own cards first, the card
+ * with a chip before one without, never a card of another station of the same run or of another
+ * live run; cards of a station no run holds go to any station; a run holding a station refuses a
+ * second run on it until its process dies or its heartbeat goes stale. On PostgreSQL, eight
+ * stations of eight processes' pools claim at once: no record twice, one intact audit chain.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readAuditLog, verifyAuditLog } from '../../../src/issuance/audit-log.js';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { auditKeyFromBytes } from '../../../src/issuance/audit-log.js';
 import { Registry, type LineItem } from '../../../src/issuance/registry.js';
+import { ENGINES, newRegistryTarget, stopRegistryEngines } from '../../helpers/registry-engines.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const IDS = ['001099012345', '079204000123', '046145007788', '022197004567', '052078009911', '096303002222'];
@@ -20,86 +20,85 @@ const A = 'Virtual PCD 00 00';
 const B = 'Virtual PCD 00 01';
 const sod = (s: string): Uint8Array => new Uint8Array(createHash('sha256').update(s).digest());
 
-let dir: string;
+let target: string;
 let reg: Registry;
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'cancuoc-claims-'));
-  reg = Registry.open(join(dir, 'registry.sqlite'), { actor: 'tester@line-1' });
-  reg.enqueue(IDS.map((id) => ({ id })));
-});
-afterEach(() => {
-  reg.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(stopRegistryEngines);
 
-const verified = (item: LineItem, chip: string): LineItem =>
-  reg.markVerified(reg.markWritten(reg.markPersonalizing(item, chip), { documentNumber: item.idNumber.slice(3), sodHash: sod(chip) }));
+const claim = async (batchId: number, station: string): Promise<LineItem> => (await reg.claimNext(batchId, station))!;
+const verified = async (item: LineItem, chip: string): Promise<LineItem> =>
+  reg.markVerified(await reg.markWritten(await reg.markPersonalizing(item, chip), { documentNumber: item.idNumber.slice(3), sodHash: sod(chip) }));
 
-describe('claims per station', () => {
-  it('records the claiming station; two stations never get the same record', () => {
-    const batch = reg.startBatch('two', { stations: [A, B] });
+describe.each(ENGINES)('on %s', (engine) => {
+  beforeEach(async () => {
+    target = await newRegistryTarget(engine);
+    reg = await Registry.open(target, { actor: 'tester@line-1' });
+    await reg.enqueue(IDS.map((id) => ({ id })));
+  });
+  afterEach(() => reg.close());
+
+  it('records the claiming station; two stations never get the same record', async () => {
+    const batch = await reg.startBatch('two', { stations: [A, B] });
     expect(batch.stations).toEqual([A, B]);
     const items: LineItem[] = [];
     for (let i = 0; ; i++) {
-      const item = reg.claimNext(batch.id, i % 2 === 0 ? A : B);
+      const item = await reg.claimNext(batch.id, i % 2 === 0 ? A : B);
       if (item === undefined) break;
       items.push(item);
     }
     expect(items.map((i) => i.idNumber)).toEqual(IDS);
     expect(new Set(items.map((i) => i.queueId)).size).toBe(IDS.length);
     expect(items.map((i) => i.station)).toEqual([A, B, A, B, A, B]);
-    const claims = readAuditLog(reg.database).filter((e) => e.action === 'card.claim');
+    const claims = (await reg.auditLog()).filter((e) => e.action === 'card.claim');
     expect(claims.map((e) => e.details.station)).toEqual([A, B, A, B, A, B]);
   });
 
-  it('after a crash each station resumes its own cards, the one in its reader first', () => {
-    const b1 = reg.startBatch('before the crash', { stations: [A, B] });
-    const onA = verified(reg.claimNext(b1.id, A)!, 'CHIP-A'); // locked perhaps, in reader A
-    const onB = reg.markPersonalizing(reg.claimNext(b1.id, B)!, 'CHIP-B'); // half written, in reader B
-    const aheadA = reg.claimNext(b1.id, A)!; // claimed ahead by A, no card yet
+  it('after a crash each station resumes its own cards, the one in its reader first', async () => {
+    const b1 = await reg.startBatch('before the crash', { stations: [A, B] });
+    const onA = await verified(await claim(b1.id, A), 'CHIP-A'); // locked perhaps, in reader A
+    const onB = await reg.markPersonalizing(await claim(b1.id, B), 'CHIP-B'); // half written, in reader B
+    const aheadA = await claim(b1.id, A); // claimed ahead by A, no card yet
     // Killed: b1 never finishes. The next run has the same two readers.
-    const b2 = reg.startBatch('after the crash', { stations: [A, B] });
-    const firstB = reg.claimNext(b2.id, B)!;
+    const b2 = await reg.startBatch('after the crash', { stations: [A, B] });
+    const firstB = await claim(b2.id, B);
     expect([firstB.cardId, firstB.resumed, firstB.station, firstB.chipSerial]).toEqual([onB.cardId, true, B, 'CHIP-B']);
     // B does not take A's cards: its next is a new record.
-    const secondB = reg.claimNext(b2.id, B)!;
+    const secondB = await claim(b2.id, B);
     expect([secondB.resumed, secondB.status]).toEqual([false, 'pending']);
-    const firstA = reg.claimNext(b2.id, A)!;
+    const firstA = await claim(b2.id, A);
     expect([firstA.cardId, firstA.status, firstA.chipSerial]).toEqual([onA.cardId, 'verified', 'CHIP-A']);
-    expect(reg.claimNext(b2.id, A)!.cardId).toBe(aheadA.cardId);
-    const resumes = readAuditLog(reg.database).filter((e) => e.action === 'card.resume');
+    expect((await claim(b2.id, A)).cardId).toBe(aheadA.cardId);
+    const resumes = (await reg.auditLog()).filter((e) => e.action === 'card.resume');
     expect(resumes.map((e) => [e.details.cardId, e.details.station, e.details.fromStation])).toEqual([
       [onB.cardId, B, B],
       [onA.cardId, A, A],
       [aheadA.cardId, A, A],
     ]);
-    expect(verifyAuditLog(reg.database).ok).toBe(true);
-    expect(reg.crossCheck()).toEqual([]);
+    expect((await reg.verifyAudit()).ok).toBe(true);
+    expect(await reg.crossCheck()).toEqual([]);
   });
 
-  it('cards of a station that is not in the run go to any station of it', () => {
-    const b1 = reg.startBatch('two readers', { stations: [A, B] });
-    const onA = verified(reg.claimNext(b1.id, A)!, 'CHIP-A');
-    const onB = reg.markPersonalizing(reg.claimNext(b1.id, B)!, 'CHIP-B');
-    const b2 = reg.startBatch('reader B only', { stations: [B] });
-    expect(reg.claimNext(b2.id, B)!.cardId).toBe(onB.cardId);
-    const taken = reg.claimNext(b2.id, B)!;
+  it('cards of a station that no run holds go to any station', async () => {
+    const b1 = await reg.startBatch('two readers', { stations: [A, B] });
+    const onA = await verified(await claim(b1.id, A), 'CHIP-A');
+    const onB = await reg.markPersonalizing(await claim(b1.id, B), 'CHIP-B');
+    await reg.finishBatch(b1.id); // stopped (LINE_HALTED, Ctrl-C) with its cards on the line
+    const b2 = await reg.startBatch('reader B only', { stations: [B] });
+    expect((await claim(b2.id, B)).cardId).toBe(onB.cardId);
+    const taken = await claim(b2.id, B);
     expect([taken.cardId, taken.resumed, taken.station]).toEqual([onA.cardId, true, B]);
   });
 
-  it('rejects bad station names and lists', () => {
-    const batch = reg.startBatch();
-    for (const bad of ['', 'x'.repeat(201), 'tab\there', 42]) expect(() => reg.claimNext(batch.id, bad as never)).toThrow(TypeError);
-    expect(() => reg.startBatch(undefined, { stations: [A, A] })).toThrow(TypeError);
-    expect(() => reg.startBatch(undefined, { stations: 'A' as never })).toThrow(TypeError);
-    expect(() => reg.startBatch(undefined, { stations: Array.from({ length: 17 }, (_, i) => `R${i}`) })).toThrow(TypeError);
+  it('rejects bad station names and lists', async () => {
+    const batch = await reg.startBatch();
+    for (const bad of ['', 'x'.repeat(201), 'tab\there', 42]) await expect(reg.claimNext(batch.id, bad as never)).rejects.toThrow(TypeError);
+    await expect(reg.startBatch(undefined, { stations: [A, A] })).rejects.toThrow(TypeError);
+    await expect(reg.startBatch(undefined, { stations: 'A' as never })).rejects.toThrow(TypeError);
+    await expect(reg.startBatch(undefined, { stations: Array.from({ length: 17 }, (_, i) => `R${i}`) })).rejects.toThrow(TypeError);
   });
-});
 
-describe('one batch run at a time', () => {
-  it('refuses a batch while another live process runs one, and accepts it once that process is killed', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'batch-holder.ts'), join(dir, 'registry.sqlite')], {
+  it('one run per station: refused while another live process runs that station, accepted once it is killed or silent', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'batch-holder.ts'), target, A], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -109,20 +108,63 @@ describe('one batch run at a time', () => {
         child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
         child.once('close', () => reject(new Error('batch-holder exited')));
       });
-      expect(() => reg.startBatch('second')).toThrow(expect.objectContaining({ code: 'REGISTRY_BUSY', message: expect.stringContaining(`process ${child.pid}`) }));
-      // Nothing was written by the refused start.
-      expect((reg.database.prepare('SELECT count(*) AS n FROM batches').get() as { n: number }).n).toBe(1);
+      await expect(reg.startBatch('second', { stations: [B, A] })).rejects.toThrow(
+        expect.objectContaining({ code: 'REGISTRY_BUSY', message: expect.stringContaining(`process ${child.pid}`) }),
+      );
+      const count = async (): Promise<number> => (await reg.store.read((tx) => tx.get<{ n: number }>('SELECT count(*) AS n FROM batches')))!.n;
+      expect(await count()).toBe(1); // nothing was written by the refused start
+      // Another station of this registry runs beside it: its cards are its own.
+      const other = await reg.startBatch('station B', { stations: [B] });
+      expect(other.id).toBe(2);
       // 31 s later without a heartbeat the run counts as gone, even though its process lives.
-      const later = Registry.open(join(dir, 'registry.sqlite'), { actor: 'later@test', now: () => new Date(Date.now() + 31_000) });
+      const later = await Registry.open(target, { actor: 'later@test', now: () => new Date(Date.now() + 31_000) });
       try {
-        expect(later.startBatch('stale holder').id).toBe(2);
+        expect((await later.startBatch('stale holder', { stations: [A] })).id).toBe(3);
       } finally {
-        later.close();
+        await later.close();
       }
     } finally {
       child.kill('SIGKILL');
       await gone;
     }
-    expect(reg.startBatch('after the kill').id).toBe(3);
+    expect((await reg.startBatch('after the kill', { stations: [A] })).id).toBe(4);
   }, 30_000);
+});
+
+describe('on postgres, eight stations in eight connection pools at once', () => {
+  it('issue every record once (claims FOR UPDATE SKIP LOCKED) and append one keyed audit chain', async () => {
+    const url = await newRegistryTarget('postgres');
+    const key = auditKeyFromBytes(new Uint8Array(32).fill(7));
+    const ids = Array.from({ length: 240 }, (_, i) => `0790${String(i).padStart(8, '0')}`);
+    const setup = await Registry.open(url, { actor: 'setup@test', auditKey: key });
+    await setup.enqueue(ids.map((id) => ({ id })));
+    await setup.close();
+    const stations = await Promise.all(Array.from({ length: 8 }, (_, i) => Registry.open(url, { actor: `line-${i}@site-${i % 2}`, auditKey: key, poolSize: 2 })));
+    const claimed = await Promise.all(
+      stations.map(async (r, i) => {
+        const name = `Site ${i % 2} reader ${i}`;
+        const batch = await r.startBatch(`station ${i}`, { stations: [name] });
+        const mine: LineItem[] = [];
+        for (let item = await r.claimNext(batch.id, name); item !== undefined; item = await r.claimNext(batch.id, name)) {
+          mine.push(item);
+          const chip = `CHIP-${item.cardId}`;
+          const facts = { chipSerial: chip, documentNumber: item.idNumber.slice(3), sodHash: sod(chip) };
+          const v = await r.markVerified(await r.markWritten(await r.markPersonalizing(item, chip), facts));
+          await r.markIssued(v, facts);
+        }
+        await r.finishBatch(batch.id);
+        return mine;
+      }),
+    );
+    const all = claimed.flat();
+    expect(all).toHaveLength(ids.length);
+    expect(new Set(all.map((i) => i.queueId)).size).toBe(ids.length);
+    expect(claimed.filter((c) => c.length > 0).length).toBeGreaterThan(1); // the stations really ran side by side
+    const check = stations[0]!;
+    const result = await check.verifyAudit({ key });
+    expect(result).toMatchObject({ ok: true, entries: ids.length * 6 + 16, macs: 'verified' });
+    expect(await check.counts()).toEqual({ queued: 0, onLine: 0, done: ids.length, setAside: 0 });
+    expect(await check.crossCheck()).toEqual([]);
+    await Promise.all(stations.map((r) => r.close()));
+  }, 60_000);
 });

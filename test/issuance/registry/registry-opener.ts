@@ -8,5 +8,5 @@ import { Registry } from '../../../src/issuance/registry.js';
 
 const [db, start] = [process.argv[2]!, process.argv[3]!];
 while (!existsSync(start)) await new Promise((r) => setTimeout(r, 2));
-Registry.open(db, { actor: `opener-${process.pid}@test` }).close();
+await (await Registry.open(db, { actor: `opener-${process.pid}@test` })).close();
 process.stdout.write('opened\n');

@@ -19,14 +19,14 @@ const dir = tempDir('cancuoc-registry-ro-');
 const db = join(dir, 'registry.sqlite');
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-beforeAll(() => {
-  const reg = Registry.open(db, { actor: 'test@line' });
-  for (let i = 0; i < 40; i++) reg.enqueue([{ id: `0010990${10000 + i}` }]);
-  const item = reg.claimNext(reg.startBatch().id)!;
+beforeAll(async () => {
+  const reg = await Registry.open(db, { actor: 'test@line' });
+  for (let i = 0; i < 40; i++) await reg.enqueue([{ id: `0010990${10000 + i}` }]);
+  const item = (await reg.claimNext((await reg.startBatch()).id))!;
   const sodHash = new Uint8Array(createHash('sha256').update('sod').digest());
-  const v = reg.markVerified(reg.markWritten(reg.markPersonalizing(item, 'CHIP-1'), { documentNumber: '099012345', sodHash }));
-  reg.markIssued(v, { chipSerial: 'CHIP-1', documentNumber: '099012345', sodHash });
-  reg.close();
+  const v = await reg.markVerified(await reg.markWritten(await reg.markPersonalizing(item, 'CHIP-1'), { documentNumber: '099012345', sodHash }));
+  await reg.markIssued(v, { chipSerial: 'CHIP-1', documentNumber: '099012345', sodHash });
+  await reg.close();
 }, 60_000);
 
 function expectRefused(r: CliResult, text: string): void {

@@ -17,7 +17,6 @@ import {
   encodeRevocationList,
   issueRevocationList,
 } from '../../../src/crypto/revocation-list.js';
-import { readAuditLog } from '../../../src/issuance/audit-log.js';
 import { Registry, type LineItem } from '../../../src/issuance/registry.js';
 import { exportRevocationList } from '../../../src/issuance/revocation-list.js';
 import { attempt, ParseError } from '../../../src/lds/errors.js';
@@ -38,20 +37,21 @@ beforeAll(async () => {
   other = await loadPki(join(dir, 'other'));
   writeFileSync(join(dir, 'csca.pem'), toPem(pki.certificates.csca));
   writeFileSync(join(dir, 'other-csca.pem'), toPem(other.certificates.csca));
-  const reg = Registry.open(join(dir, 'registry.sqlite'), { actor: 'test@line' });
-  reg.enqueue([{ id: '001099012345' }, { id: '079204000123' }, { id: '031185000777' }]);
-  const batch = reg.startBatch();
-  for (let item: LineItem | undefined = reg.claimNext(batch.id); item !== undefined; item = reg.claimNext(batch.id)) {
+  const reg = await Registry.open(join(dir, 'registry.sqlite'), { actor: 'test@line' });
+  await reg.enqueue([{ id: '001099012345' }, { id: '079204000123' }, { id: '031185000777' }]);
+  const batch = await reg.startBatch();
+  for (let item: LineItem | undefined = await reg.claimNext(batch.id); item !== undefined; item = await reg.claimNext(batch.id)) {
     const documentNumber = item.idNumber.slice(3);
-    const v = reg.markVerified(reg.markWritten(reg.markPersonalizing(item, `CHIP-${item.cardId}`), { documentNumber, sodHash: sod(item.idNumber) }));
-    reg.markIssued(v, { chipSerial: `CHIP-${item.cardId}`, documentNumber, sodHash: sod(item.idNumber) });
+    const p = await reg.markPersonalizing(item, `CHIP-${item.cardId}`);
+    const v = await reg.markVerified(await reg.markWritten(p, { documentNumber, sodHash: sod(item.idNumber) }));
+    await reg.markIssued(v, { chipSerial: `CHIP-${item.cardId}`, documentNumber, sodHash: sod(item.idNumber) });
   }
-  reg.markLost('001099012345', 'reported lost');
-  reg.markRevoked('204000123');
+  await reg.markLost('001099012345', 'reported lost');
+  await reg.markRevoked('204000123');
   listPath = join(dir, 'revocations.rl');
   await exportRevocationList(reg, { signer: pki.signers.ds, certificate: pki.certificates.ds, issuer: 'VN', out: listPath });
-  expect(readAuditLog(reg.database).at(-1)!.action).toBe('revocations.export');
-  reg.close();
+  expect((await reg.auditLog()).at(-1)!.action).toBe('revocations.export');
+  await reg.close();
   list = new Uint8Array(readFileSync(listPath));
 }, 60_000);
 
