@@ -11,7 +11,6 @@
  *
  * Batches, the one-run-at-a-time rule and the claims of several stations: registry-claims.ts.
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { abytes, hex } from '../lds/bytes.js';
 import { ValidationError } from '../lds/errors.js';
