@@ -3,17 +3,13 @@ import type { Command } from 'commander';
 import QRCode from 'qrcode';
 import { writeFileAtomic } from '../../src/crypto/keystore.js';
 import { loadPki } from '../../src/crypto/pki.js';
-import { equalBytes } from '../../src/lds/bytes.js';
-import { attempt, CancuocError, ValidationError } from '../../src/lds/errors.js';
+import { CancuocError, ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { cccdQrText, cccdSeal, type CccdTextLayout } from '../../src/issuance/qr-payloads.js';
-import { parseCccdText } from '../../src/qr/cccd-text.js';
 import { decodeQrImage } from '../../src/qr/decode-image.js';
-import { decodeVds, verifyVds, type TrustDecision, type VdsSeal } from '../../src/qr/vds.js';
-import { decodeVdsFeatures, isCccdSeal, readCccdSeal } from '../../src/qr/vds-profile.js';
-import { crossCheckQr, type QrChipCheck, type QrFields } from '../../src/reader/qr-check.js';
-import { isSignedBy, type TrustStore } from '../../src/reader/trust-store.js';
-import { parseCertificate } from '../../src/reader/x509.js';
+import { crossCheckQr, type QrFields } from '../../src/reader/qr-check.js';
+import { classifyQr, type QrCodeReport, type QrVerdict } from '../../src/reader/qr-verify.js';
+import type { TrustStore } from '../../src/reader/trust-store.js';
 import { verifyCard, type VerificationReport } from '../../src/reader/verify.js';
 import { EXIT } from '../exit-codes.js';
 import { accessFromOptions, asCliError, cardOptions, connectCard, type CardCliOptions } from './read.js';
@@ -33,17 +29,8 @@ interface VerifyOptions extends Partial<CardCliOptions> {
   card?: boolean;
 }
 
-type Verdict = 'VALID' | 'INVALID' | 'UNTRUSTED' | 'UNSIGNED' | 'UNREADABLE';
-
-interface CodeReport {
-  readonly kind: 'vds' | 'cccd-text' | 'unknown';
-  readonly verdict: Verdict;
-  readonly code: string;
-  readonly reason: string;
-  readonly fields?: Readonly<Record<string, unknown>>;
-  /** With --card: each QR field against the verified chip's DG13. */
-  readonly chip?: { readonly verdict: string; readonly checks: readonly QrChipCheck[] };
-}
+type Verdict = QrVerdict;
+type CodeReport = QrCodeReport;
 
 interface ImageReport {
   readonly image: string;
@@ -162,60 +149,7 @@ async function verifyImage(image: string, trust: TrustStore | undefined): Promis
     throw e;
   }
   if (codes.length === 0) return Object.freeze({ image, codes: [], error: 'no QR code found' });
-  return Object.freeze({ image, codes: codes.map((c) => classify(c.bytes, trust)) });
-}
-
-/** A seal starts with the VDS magic 0xDC (ICAO 9303-13 §2.2.1); anything else is read as the plain text. */
-function classify(bytes: Uint8Array, trust: TrustStore | undefined): CodeReport {
-  if (bytes[0] === 0xdc) {
-    const seal = attempt(() => decodeVds(bytes));
-    if (!seal.ok) return { kind: 'vds', verdict: 'INVALID', code: seal.error.code, reason: `malformed seal: ${seal.error.message}` };
-    return verifySeal(seal.value, trust);
-  }
-  const text = attempt(() => parseCccdText(bytes));
-  if (!text.ok) return { kind: 'unknown', verdict: 'UNREADABLE', code: text.error.code, reason: `neither a VDS seal nor the CCCD text: ${text.error.message}` };
-  const { raw: _raw, ...fields } = text.value;
-  return { kind: 'cccd-text', verdict: 'UNSIGNED', code: 'QR_UNSIGNED', reason: 'unsigned: the plain CCCD text carries no signature; anyone can write it', fields };
-}
-
-function verifySeal(seal: VdsSeal, trust: TrustStore | undefined): CodeReport {
-  const result = verifyVds(seal, {
-    certificates: trust === undefined ? [] : [...trust.cscas, ...trust.signerCertificates].map((c) => c.der),
-    ...(trust === undefined ? {} : { trust: (cert: Uint8Array, at: Date) => decide(trust, cert, at) }),
-  });
-  const content = isCccdSeal(seal.header) ? attempt(() => readCccdSeal(seal)) : attempt(() => featureMap(seal));
-  if (!content.ok) {
-    const verdict = result.verdict === 'VALID' ? 'INVALID' : result.verdict;
-    return { kind: 'vds', verdict, code: content.error.code, reason: `${result.reason}; content: ${content.error.message}` };
-  }
-  const h = seal.header;
-  const header = { issuingCountry: h.issuingCountry, signer: h.signerIdentifier, certificateReference: h.certificateReference, issueDate: h.issueDate, signatureDate: h.signatureDate };
-  return { kind: 'vds', verdict: result.verdict, code: result.code, reason: result.reason, fields: { ...header, ...content.value } };
-}
-
-function featureMap(seal: VdsSeal): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of decodeVdsFeatures(seal)) out[f.name] = f.value instanceof Uint8Array ? Buffer.from(f.value).toString('hex') : f.value;
-  return out;
-}
-
-/**
- * The seal signer certificate chains to a trusted CSCA (a self-signed certificate given with
- * --trust is its own anchor), the CSCA was valid on the signature date, and no CRL of that CSCA
- * in the store revokes the signer (ICAO 9303-12 (8th ed.) §5, §7).
- */
-function decide(store: TrustStore, der: Uint8Array, at: Date): TrustDecision {
-  const cert = parseCertificate(der);
-  const selfSigned = equalBytes(cert.subject, cert.issuer);
-  const issuers = store
-    .issuersOf(cert)
-    .filter((c) => (selfSigned ? equalBytes(c.der, cert.der) : c.isCa !== false) && isSignedBy(cert, c))
-    .filter((c) => c.notBefore.getTime() <= at.getTime() + 86_400_000 && c.notAfter.getTime() >= at.getTime() - 86_400_000);
-  const csca = issuers[0];
-  if (csca === undefined) return { status: 'untrusted', reason: `signer ${cert.subjectText} does not chain to a trusted CSCA` };
-  const revoked = store.crlsOf(csca).flatMap((crl) => crl.revoked).find((r) => r.serialHex === cert.serialHex);
-  if (revoked !== undefined) return { status: 'revoked', reason: `signer serial ${cert.serialHex} revoked on ${revoked.revocationDate.toISOString()}` };
-  return { status: 'trusted', reason: `signer ${cert.subjectText} issued by ${csca.subjectText}` };
+  return Object.freeze({ image, codes: codes.map((c) => classifyQr(c.bytes, trust)) });
 }
 
 function printReports(reports: readonly ImageReport[], verdict: Verdict): void {

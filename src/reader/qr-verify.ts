@@ -1,0 +1,79 @@
+/**
+ * One QR code's content judged on its own (issue 4, cccd-profile.md "The QR code printed on the
+ * card"): an ICAO VDS seal (ICAO 9303-13) verified against the trust store, or the plain CCCD
+ * text, which carries no signature. Shared by `cancuoc qr verify` and the verification service.
+ */
+import { equalBytes } from '../lds/bytes.js';
+import { attempt } from '../lds/errors.js';
+import { parseCccdText } from '../qr/cccd-text.js';
+import { decodeVds, verifyVds, type TrustDecision, type VdsSeal } from '../qr/vds.js';
+import { decodeVdsFeatures, isCccdSeal, readCccdSeal } from '../qr/vds-profile.js';
+import type { QrChipCheck } from './qr-check.js';
+import { isSignedBy, type TrustStore } from './trust-store.js';
+import { parseCertificate } from './x509.js';
+
+export type QrVerdict = 'VALID' | 'INVALID' | 'UNTRUSTED' | 'UNSIGNED' | 'UNREADABLE';
+
+export interface QrCodeReport {
+  readonly kind: 'vds' | 'cccd-text' | 'unknown';
+  readonly verdict: QrVerdict;
+  readonly code: string;
+  readonly reason: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+  /** Each QR field against a verified chip's DG13, when one was given. */
+  readonly chip?: { readonly verdict: string; readonly checks: readonly QrChipCheck[] };
+}
+
+/** A seal starts with the VDS magic 0xDC (ICAO 9303-13 §2.2.1); anything else is read as the plain text. */
+export function classifyQr(bytes: Uint8Array, trust: TrustStore | undefined): QrCodeReport {
+  if (bytes[0] === 0xdc) {
+    const seal = attempt(() => decodeVds(bytes));
+    if (!seal.ok) return { kind: 'vds', verdict: 'INVALID', code: seal.error.code, reason: `malformed seal: ${seal.error.message}` };
+    return verifySeal(seal.value, trust);
+  }
+  const text = attempt(() => parseCccdText(bytes));
+  if (!text.ok) return { kind: 'unknown', verdict: 'UNREADABLE', code: text.error.code, reason: `neither a VDS seal nor the CCCD text: ${text.error.message}` };
+  const { raw: _raw, ...fields } = text.value;
+  return { kind: 'cccd-text', verdict: 'UNSIGNED', code: 'QR_UNSIGNED', reason: 'unsigned: the plain CCCD text carries no signature; anyone can write it', fields };
+}
+
+function verifySeal(seal: VdsSeal, trust: TrustStore | undefined): QrCodeReport {
+  const result = verifyVds(seal, {
+    certificates: trust === undefined ? [] : [...trust.cscas, ...trust.signerCertificates].map((c) => c.der),
+    ...(trust === undefined ? {} : { trust: (cert: Uint8Array, at: Date) => decide(trust, cert, at) }),
+  });
+  const content = isCccdSeal(seal.header) ? attempt(() => readCccdSeal(seal)) : attempt(() => featureMap(seal));
+  if (!content.ok) {
+    const verdict = result.verdict === 'VALID' ? 'INVALID' : result.verdict;
+    return { kind: 'vds', verdict, code: content.error.code, reason: `${result.reason}; content: ${content.error.message}` };
+  }
+  const h = seal.header;
+  const header = { issuingCountry: h.issuingCountry, signer: h.signerIdentifier, certificateReference: h.certificateReference, issueDate: h.issueDate, signatureDate: h.signatureDate };
+  return { kind: 'vds', verdict: result.verdict, code: result.code, reason: result.reason, fields: { ...header, ...content.value } };
+}
+
+function featureMap(seal: VdsSeal): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of decodeVdsFeatures(seal)) out[f.name] = f.value instanceof Uint8Array ? Buffer.from(f.value).toString('hex') : f.value;
+  return out;
+}
+
+/**
+ * The seal signer certificate chains to a trusted CSCA (a self-signed certificate given with
+ * --trust is its own anchor), the CSCA was valid on the signature date, and no CRL of that CSCA
+ * in the store revokes the signer (ICAO 9303-12 (8th ed.) §5, §7).
+ */
+function decide(store: TrustStore, der: Uint8Array, at: Date): TrustDecision {
+  const cert = parseCertificate(der);
+  const selfSigned = equalBytes(cert.subject, cert.issuer);
+  const issuers = store
+    .issuersOf(cert)
+    .filter((c) => (selfSigned ? equalBytes(c.der, cert.der) : c.isCa !== false) && isSignedBy(cert, c))
+    .filter((c) => c.notBefore.getTime() <= at.getTime() + 86_400_000 && c.notAfter.getTime() >= at.getTime() - 86_400_000);
+  const csca = issuers[0];
+  if (csca === undefined) return { status: 'untrusted', reason: `signer ${cert.subjectText} does not chain to a trusted CSCA` };
+  const revoked = store.crlsOf(csca).flatMap((crl) => crl.revoked).find((r) => r.serialHex === cert.serialHex);
+  if (revoked !== undefined) return { status: 'revoked', reason: `signer serial ${cert.serialHex} revoked on ${revoked.revocationDate.toISOString()}` };
+  return { status: 'trusted', reason: `signer ${cert.subjectText} issued by ${csca.subjectText}` };
+}
+
