@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   pcscd libpcsclite-dev vsmartcard-vpcd iproute2 softhsm2 opensc openssl zxing-cpp-tools \
-  fonts-ocr-b fonts-dejavu-core python3 make g++ ca-certificates git >/dev/null
+  fonts-ocr-b fonts-dejavu-core python3 make g++ ca-certificates git chromium >/dev/null
 echo "install-debian: packages ready"
 
 # pcscd: through systemd where it is the init system; otherwise the daemon is started here.

@@ -5,10 +5,15 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ValidationError } from '../../src/lds/errors.js';
+import { cardReader } from '../../src/service/checkpoint.js';
+import { consoleHandler } from '../../src/service/console.js';
 import { startService, superviseWorkers } from '../../src/service/server.js';
 import { openServiceStore } from '../../src/service/store.js';
+import { packageRoot } from './package-root.js';
 import { loadTrust } from './trust.js';
 
 interface ServeOptions {
@@ -25,12 +30,19 @@ interface ServeOptions {
   bodyLimit: string;
   requestTimeout: string;
   challengeTtl: string;
+  reader?: string | true;
+  console: boolean;
 }
 
 function integer(text: string, option: string, min: number, max: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new ValidationError('CLI_NUMBER', `${option} ${text}: expected an integer from ${min} to ${max}`, { field: option });
   return n;
+}
+
+/** The zxing-wasm package folder, wherever npm put it (its exports name the reader's .wasm). */
+function zxingPackage(): string {
+  return dirname(dirname(dirname(createRequire(import.meta.url).resolve('zxing-wasm/reader/zxing_reader.wasm'))));
 }
 
 /** `serve keys …` takes the --db of `serve` (commander gives it to the parent wherever it stands). */
@@ -57,6 +69,8 @@ export function registerServe(program: Command): void {
     .option('--body-limit <bytes>', 'largest request body', '1048576')
     .option('--request-timeout <ms>', 'time to send the whole request (408 after)', '10000')
     .option('--challenge-ttl <s>', 'lifetime of an Active Authentication challenge', '60')
+    .option('--reader [name]', 'checkpoint: read cards on this PC/SC reader (default: the first with a card)')
+    .option('--no-console', 'no web console, only the API')
     .action(async (opts: ServeOptions) => {
       if (opts.db === undefined || opts.trust === undefined) throw new ValidationError('CLI_SERVE', 'serve needs --db and --trust', { field: '--db' });
       if ((opts.cert === undefined) !== (opts.key === undefined)) throw new ValidationError('CLI_TLS', 'give both --cert and --key, or neither', { field: '--cert' });
@@ -94,6 +108,8 @@ export function registerServe(program: Command): void {
           requestTimeoutMs: integer(opts.requestTimeout, '--request-timeout', 100, 600_000),
           ...(revocationList && { revocationList }),
           ...(tls && { tls }),
+          ...(opts.reader !== undefined && { readCard: cardReader(trust, opts.reader === true ? undefined : opts.reader) }),
+          ...(opts.console && { console: consoleHandler({ pages: join(packageRoot(), 'console'), zxing: zxingPackage() }) }),
         },
         opts.host,
         port,

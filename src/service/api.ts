@@ -13,6 +13,7 @@ import { classifyQr, type QrCodeReport } from '../reader/qr-verify.js';
 import type { TrustStore } from '../reader/trust-store.js';
 import { verificationJson, verifyDump, type VerificationReport } from '../reader/verify.js';
 import { ChallengeError, challenges } from './challenges.js';
+import type { CardReader } from './checkpoint.js';
 import { base64Field, HttpError, mediaType, parseJsonBody, readBody, sendError, sendJson } from './http-io.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -37,6 +38,8 @@ export interface ApiOptions {
   readonly metricsText: () => Promise<string>;
   /** The signed revocation list served at /v1/revocations (docs/revocation-list.md). */
   readonly revocationList?: Uint8Array;
+  /** The checkpoint's card reader (checkpoint.ts); without it /v1/card/verify answers 404. */
+  readonly readCard?: CardReader;
   /** Serves the console's pages; false when the path is not one of them. */
   readonly console?: (req: IncomingMessage, res: ServerResponse) => boolean;
   readonly now?: () => number;
@@ -144,6 +147,15 @@ export function createApi(options: ApiOptions): Api {
     sendJson(res, 200, { verdict, codes, ...(error !== undefined && { error }) });
   };
 
+  const verifyCard: Handler = async (req, res, _client, outcome) => {
+    const body = parseJsonBody(await jsonBody(req, limits.bodyBytes));
+    if (options.readCard === undefined) throw new HttpError(404, 'NO_READER', 'this service was started without a card reader (--reader)');
+    const { report, faceImage } = await options.readCard(body);
+    outcome.verdict = report.verdict;
+    outcome.document = documentHash(report.mrz?.documentNumber ?? report.personal?.personalId);
+    sendJson(res, 200, { ...verificationJson(report), presence: 'chip', ...(faceImage !== undefined && { faceImage }) });
+  };
+
   const routes: Readonly<Record<string, { method: string; auth: boolean; handler: Handler }>> = {
     '/healthz': { method: 'GET', auth: false, handler: async (_q, res) => sendJson(res, 200, { status: 'ok' }) },
     '/metrics': {
@@ -166,6 +178,7 @@ export function createApi(options: ApiOptions): Api {
     '/v1/challenges': { method: 'POST', auth: true, handler: async (_q, res) => sendJson(res, 201, nonces.issue(now())) },
     '/v1/documents/verify': { method: 'POST', auth: true, handler: verifyDocument },
     '/v1/qr/verify': { method: 'POST', auth: true, handler: verifyQr },
+    '/v1/card/verify': { method: 'POST', auth: true, handler: verifyCard },
     '/v1/revocations': {
       method: 'GET',
       auth: true,

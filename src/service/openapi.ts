@@ -67,7 +67,8 @@ const SCHEMAS = {
     properties: {
       verdict: VERDICT,
       checkedAt: { type: 'string', format: 'date-time' },
-      source: { type: 'string', enum: ['dump'] },
+      source: { type: 'string', enum: ['dump', 'card'] },
+      faceImage: { type: 'string', description: 'checkpoint only: the DG2 face as a data: URL' },
       checks: { type: 'array', items: ref('Check') },
       files: { type: 'array', items: { type: 'object', required: ['name', 'status'] } },
       mrz: { type: 'object' },
@@ -80,6 +81,11 @@ const SCHEMAS = {
         description: 'chip: the chip answered this service’s own challenge with the DG15 key; data-only: only the files were checked',
       },
     },
+  },
+  CardRequest: {
+    type: 'object',
+    description: 'one of: the CAN, or the 12-digit personal ID (PACE with the CAN derived from it)',
+    properties: { can: { type: 'string', pattern: '^[0-9]{6}$' }, id: { type: 'string', pattern: '^[0-9]{12}$' } },
   },
   QrRequest: {
     type: 'object',
@@ -146,6 +152,20 @@ export function openApiDocument(): object {
             content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } }, ...json(ref('QrRequest')) },
           },
           responses: { '200': { description: 'the QR report', content: json(ref('QrReport')) }, ...COMMON_ERRORS },
+        },
+      },
+      '/v1/card/verify': {
+        post: {
+          summary: "the checkpoint: read and verify the card on this server's own PC/SC reader",
+          security: secured,
+          requestBody: { required: true, content: json(ref('CardRequest')) },
+          responses: {
+            '200': { description: 'the verification report of the chip, with its photo', content: json(ref('VerificationReport')) },
+            ...COMMON_ERRORS,
+            '404': error('the service has no card reader'),
+            '409': error('no card on the reader, or the card failed'),
+            '422': error('the chip refused access (wrong CAN)'),
+          },
         },
       },
       '/v1/revocations': {

@@ -10,6 +10,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TrustStore } from '../reader/trust-store.js';
 import { createApi, type ApiLimits } from './api.js';
+import type { CardReader } from './checkpoint.js';
 import { Metrics, prometheusText, sumSnapshots, type MetricsSnapshot } from './metrics.js';
 import type { ServiceStore } from './store.js';
 
@@ -23,6 +24,7 @@ export interface ServiceOptions {
   /** PEM certificate chain and key: HTTPS instead of HTTP. */
   readonly tls?: { readonly cert: Uint8Array; readonly key: Uint8Array };
   readonly console?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  readonly readCard?: CardReader;
 }
 
 export interface RunningService {

@@ -35,7 +35,7 @@ it('answers over TLS with the given certificate, and not over plain HTTP', async
   const { status, body, peer } = await new Promise<{ status: number; body: string; peer: string }>((resolve, reject) => {
     const req = request(`${server.url}/healthz`, { ca }, (res) => {
       let body = '';
-      const peer = (res.socket as TLSSocket).getPeerCertificate().subject.CN;
+      const peer = String((res.socket as TLSSocket).getPeerCertificate().subject.CN);
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode!, body, peer }));
     });
