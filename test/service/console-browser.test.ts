@@ -1,0 +1,157 @@
+/**
+ * The console in a real browser: Debian's chromium driven by playwright-core (no browser
+ * download). The station page gets a fake camera playing a YUV4MPEG2 video of a sealed QR made by
+ * `cancuoc qr make --seal`, decodes it in the page with zxing-wasm served by the service, and must
+ * show VALID and the holder's name. The checkpoint page has the service read a virtual chip served
+ * by `cancuoc card serve` through pcscd + vpcd. Screenshots go to test-artifacts/console/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saveImage } from '../../src/card/image.js';
+import { initPki } from '../../src/crypto/pki.js';
+import type { DocumentSet } from '../../src/issuance/document-set.js';
+import { ReaderWatch, waitForCard } from '../../src/reader/pcsc.js';
+import { openServiceStore } from '../../src/service/store.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/openssl-pki.js';
+import { acquireVpcdSlot, pcscStatus, type HeldSlot } from '../helpers/pcscd.js';
+import { issueCard, makePki, personalizedChip, type TestPki } from '../verify/cards.js';
+import { serve, type Served } from './serve.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = join(import.meta.dirname, '../..');
+const ARTIFACTS = join(ROOT, 'test-artifacts/console');
+const record = JSON.parse(readFileSync(join(ROOT, 'fixtures/citizens/citizen-01.json'), 'utf8')) as { id: string; fullName: string };
+const pcsc = pcscStatus();
+
+/**
+ * A YUV4MPEG2 video (4:2:0, the format chromium's fake capture reads) of one still image: the
+ * luminance of the PNG centred on white, chroma neutral, a few identical frames (played in a loop).
+ */
+async function y4mOf(png: string, out: string, width = 640, height = 480): Promise<void> {
+  const luma = await sharp(png).greyscale().resize(width - 80, height - 80, { fit: 'contain', background: '#fff' })
+    .extend({ top: 40, bottom: 40, left: 40, right: 40, background: '#fff' }).raw().toBuffer();
+  expect(luma.length).toBe(width * height);
+  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma]);
+  writeFileSync(out, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), ...Array<Buffer>(10).fill(frame)]));
+}
+
+async function browser(dir: string, extraArgs: readonly string[] = []): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(join(dir, `profile-${Date.now()}`), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
+    viewport: { width: 1100, height: 1000 },
+  });
+}
+
+async function withKey(context: BrowserContext, key: string): Promise<Page> {
+  // A string script: the test is compiled without the DOM library.
+  await context.addInitScript(`localStorage.setItem('cancuoc.apiKey', ${JSON.stringify(key)})`);
+  const page = await context.newPage();
+  // Everything the page loads must come from the service itself.
+  page.on('request', (r) => expect(r.url().startsWith('http://127.0.0.1:') || r.url().startsWith('data:') || r.url().startsWith('blob:'), r.url()).toBe(true));
+  return page;
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
+  const tmp = tempDir('cancuoc-console-');
+  const p = (name: string) => join(tmp.path, name);
+  let pki: TestPki;
+  let server: Served;
+  let key: string;
+  let slot: HeldSlot | undefined;
+  let card: DocumentSet;
+  let chip: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    pki = makePki();
+    card = await issueCard('01', pki.ds);
+    writeFileSync(p('csca.der'), pki.csca.cert.der);
+    await initPki({ dir: p('seal-pki'), suite: 'ecdsa-p256', country: 'VN', insecurePlainKeys: true });
+    const made = runCli(['qr', 'make', '--record', 'fixtures/citizens/citizen-01.json', '--seal', '--pki', p('seal-pki'), '--out', p('seal.png')]);
+    expect(made.status, made.stderr).toBe(0);
+    await y4mOf(p('seal.png'), p('seal.y4m'));
+    if (pcsc.available) slot = await acquireVpcdSlot();
+    const store = openServiceStore(p('registry.db'), { create: true });
+    key = store.addClient('checkpoint-1', new Date());
+    store.close();
+    server = await serve([
+      ...['--db', p('registry.db'), '--trust', p('csca.der'), p('seal-pki'), '--workers', '1'],
+      ...(slot === undefined ? [] : ['--reader', slot.reader]),
+    ]);
+  });
+
+  afterAll(async () => {
+    if (chip !== undefined) {
+      const watch = await ReaderWatch.open(slot!.reader, { timeoutMs: 10_000 });
+      const exited = new Promise((resolve) => chip!.once('exit', resolve));
+      chip.kill('SIGINT');
+      await exited;
+      await watch.waitForRemoval(10_000).catch(() => undefined);
+      await watch.close();
+    }
+    slot?.release();
+    expect(await server?.stop()).toBe(0);
+    pki?.remove();
+    tmp.remove();
+  });
+
+  it('station: the camera sees a sealed QR, the page shows VALID and the holder’s name', async () => {
+    const context = await browser(tmp.path, ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${p('seal.y4m')}`]);
+    try {
+      const page = await withKey(context, key);
+      await page.goto(`${server.url}/console/station.html`);
+      expect(await page.locator('h1').textContent()).toBe('Máy quét QR');
+      await page.click('#start');
+      await page.waitForSelector('#verdict.VALID', { timeout: 45_000 });
+      expect(await page.locator('#verdict').textContent()).toBe('HỢP LỆ');
+      expect(await page.locator('#fields').textContent()).toContain(record.fullName);
+      expect(await page.locator('#fields').textContent()).toContain('Họ và tên');
+      await page.screenshot({ path: join(ARTIFACTS, 'station-valid.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it.skipIf(!pcsc.available)('checkpoint: a wrong CAN is one plain sentence; the right one shows photo, DG13 fields, checks and VALID', async () => {
+    const image = p('card.json');
+    saveImage(image, (await personalizedChip({ set: card })).image());
+    chip = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/cli.ts'), 'card', 'serve', '--image', image, '--port', String(slot!.port)], { cwd: ROOT, stdio: 'ignore' });
+    await waitForCard({ reader: slot!.reader, timeoutMs: 20_000 });
+    const context = await browser(tmp.path);
+    try {
+      const page = await withKey(context, key);
+      await page.goto(`${server.url}/console/checkpoint.html`);
+      const wrong = card.can === '000000' ? '111111' : '000000';
+      await page.fill('#access', wrong);
+      await page.click('#read');
+      await page.waitForSelector('#error:not(.hidden)', { timeout: 45_000 });
+      expect(await page.locator('#error').textContent()).toBe('Sai số CAN: chip từ chối truy cập.');
+      await page.screenshot({ path: join(ARTIFACTS, 'checkpoint-wrong-can.png'), fullPage: true });
+
+      await page.fill('#access', record.id);
+      await page.click('#read');
+      await page.waitForSelector('#verdict.VALID', { timeout: 60_000 });
+      expect(await page.locator('#verdict').textContent()).toBe('HỢP LỆ');
+      expect(await page.locator('#fields').textContent()).toContain(record.fullName);
+      expect(await page.locator('#fields').textContent()).toContain('Nơi thường trú');
+      expect(await page.locator('#photo').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(50);
+      const rows = await page.locator('#checks tr').count();
+      expect(rows).toBeGreaterThan(10);
+      expect(await page.locator('#checks').textContent()).toContain('aa');
+      await page.screenshot({ path: join(ARTIFACTS, 'checkpoint-valid.png'), fullPage: true });
+
+      await page.goto(`${server.url}/console/checkpoint.html?lang=en`);
+      expect(await page.locator('h1').textContent()).toBe('Checkpoint');
+    } finally {
+      await context.close();
+    }
+  });
+});
