@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import QRCode from 'qrcode';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveImage } from '../../src/card/image.js';
@@ -27,6 +28,8 @@ const ROOT = join(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts/console');
 const record = JSON.parse(readFileSync(join(ROOT, 'fixtures/citizens/citizen-01.json'), 'utf8')) as { id: string; fullName: string };
 const pcsc = pcscStatus();
+const HOSTILE_NAME = '<img src=x onerror="document.title=1">Lê Thị B';
+const HOSTILE_TEXT = `001099012345|123456789|${HOSTILE_NAME}|01011999|Nữ|Số 1, Hà Nội|15032021`;
 
 /**
  * A YUV4MPEG2 video (4:2:0, the format chromium's fake capture reads) of one still image: the
@@ -78,6 +81,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
     const made = runCli(['qr', 'make', '--record', 'fixtures/citizens/citizen-01.json', '--seal', '--pki', p('seal-pki'), '--out', p('seal.png')]);
     expect(made.status, made.stderr).toBe(0);
     await y4mOf(p('seal.png'), p('seal.y4m'));
+    // The plain CCCD text, written by the qrcode package, with markup where the name goes.
+    writeFileSync(p('plain.png'), await QRCode.toBuffer([{ data: Buffer.from(HOSTILE_TEXT, 'utf8'), mode: 'byte' }], { errorCorrectionLevel: 'M', type: 'png', scale: 6 }));
+    await y4mOf(p('plain.png'), p('plain.y4m'));
     if (pcsc.available) slot = await acquireVpcdSlot();
     const store = openServiceStore(p('registry.db'), { create: true });
     key = store.addClient('checkpoint-1', new Date());
@@ -115,6 +121,24 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
       expect(await page.locator('#fields').textContent()).toContain(record.fullName);
       expect(await page.locator('#fields').textContent()).toContain('Họ và tên');
       await page.screenshot({ path: join(ARTIFACTS, 'station-valid.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('station: the plain CCCD text shows as not signed, its markup as text', async () => {
+    const context = await browser(tmp.path, ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${p('plain.y4m')}`]);
+    try {
+      const page = await withKey(context, key);
+      await page.goto(`${server.url}/console/station.html?lang=en`);
+      await page.click('#start');
+      await page.waitForSelector('#verdict.UNSIGNED', { timeout: 45_000 });
+      expect(await page.locator('#verdict').textContent()).toBe('NOT SIGNED');
+      expect(await page.locator('#note').textContent()).toBe('Plain-text QR: not signed, anyone can write one.');
+      expect(await page.locator('#fields').textContent()).toContain(HOSTILE_NAME);
+      expect(await page.locator('#fields img').count()).toBe(0);
+      expect(await page.title()).toBe('cancuoc');
+      await page.screenshot({ path: join(ARTIFACTS, 'station-unsigned-en.png'), fullPage: true });
     } finally {
       await context.close();
     }
