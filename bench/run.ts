@@ -10,6 +10,7 @@ import { runEnrollBench } from './enroll.js';
 import { runLineBench } from './line.js';
 import { runQrBench } from './qr.js';
 import { runReadBench } from './read.js';
+import { runServeBench } from './serve.js';
 import { runSodBench } from './sod.js';
 import { runVerifyBench } from './verify.js';
 
@@ -20,6 +21,7 @@ const BENCHES: readonly { name: string; run: () => Promise<Record<string, number
   { name: 'enroll', run: runEnrollBench },
   { name: 'verify', run: runVerifyBench },
   { name: 'line', run: runLineBench },
+  { name: 'serve', run: runServeBench },
 ];
 
 /** 1 when delayed ACKs are off on loopback (scripts/loopback-quickack.sh): vpcd then costs ~0.5 ms per APDU, not ~45. */

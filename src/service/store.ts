@@ -73,6 +73,11 @@ export function openServiceStore(path: string, options: { readonly create?: bool
   const db = registry.database;
   try {
     db.exec(SCHEMA);
+    // This connection writes only the service's tables. WAL with synchronous=NORMAL (SQLite
+    // §"Write-Ahead Logging") does not fsync each commit: a power cut may lose the last moments of
+    // the request log and of the answered challenges (those expire within --challenge-ttl),
+    // never the database. An fsync per flush stalled every request behind the disk.
+    db.pragma('synchronous = NORMAL');
   } catch (e) {
     registry.close();
     throw new CancuocError('SERVICE_STORE_FAILED', `cannot set up the service tables in ${path}: ${(e as Error).message}`, { file: path });
