@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentSet } from '../../src/issuance/document-set.js';
 import { openCard } from '../../src/reader/card-session.js';
 import { InProcessTransport } from '../../src/reader/in-process.js';
+import { initPki } from '../../src/crypto/pki.js';
 import { openServiceStore } from '../../src/service/store.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/openssl-pki.js';
@@ -69,8 +70,14 @@ beforeAll(async () => {
   writeFileSync(join(tmp.path, 'csca.der'), pki.csca.cert.der);
   const made = runCli(['serve', 'keys', 'add', 'bank-cli', '--db', db]);
   expect(made.status).toBe(0);
+  // A second PKI made by `pki init`: its seal signer seals the QR, its DS signs the revocation list.
+  await initPki({ dir: join(tmp.path, 'pki'), suite: 'ecdsa-p256', country: 'VN', insecurePlainKeys: true });
+  const sealed = runCli(['qr', 'make', '--record', 'fixtures/citizens/citizen-01.json', '--seal', '--pki', join(tmp.path, 'pki'), '--out', join(tmp.path, 'seal.png')]);
+  expect(sealed.status, sealed.stderr).toBe(0);
+  const exported = runCli(['registry', 'export-revocations', '--db', db, '--pki', join(tmp.path, 'pki'), '--out', join(tmp.path, 'revocations.rl')]);
+  expect(exported.status, exported.stderr).toBe(0);
   server = await serve([
-    ...['--db', db, '--trust', join(tmp.path, 'csca.der'), '--workers', '2'],
+    ...['--db', db, '--trust', join(tmp.path, 'csca.der'), join(tmp.path, 'pki'), '--revocations', join(tmp.path, 'revocations.rl'), '--workers', '2'],
     ...['--rate', '10', '--burst', '10', '--body-limit', '200000', '--request-timeout', '1000', '--challenge-ttl', '30'],
   ]);
   spec = await loadSpec(server.url);
@@ -89,6 +96,7 @@ describe('verdicts on dumps', () => {
     expect(a.body).toMatchObject({ verdict: 'VALID', source: 'dump', presence: 'data-only' });
     expect(check(a, 'aa')).toMatchObject({ status: 'not-applicable', code: 'NO_CHIP' });
     expect(check(a, 'dg.13.hash')).toMatchObject({ status: 'pass' });
+    expect(check(a, 'revocation')).toMatchObject({ status: 'pass' }); // --revocations was loaded into the trust store
     expect((a.body.personal as Record<string, string>).personalId).toBe(record.id);
   });
 
@@ -243,8 +251,17 @@ describe('QR codes, revocations, health, metrics, request log', () => {
     expect(other.status).toBe(415);
   });
 
-  it('no revocation list configured: 404; healthz ok', async () => {
-    expect((await call('GET', '/v1/revocations', newKey('bank'))).status).toBe(404);
+  it('a photo of the sealed QR (image/png): VALID with the holder fields', async () => {
+    const a = await call('POST', '/v1/qr/verify', newKey('station'), new Uint8Array(readFileSync(join(tmp.path, 'seal.png'))), 'image/png');
+    expect(a.body.verdict).toBe('VALID');
+    expect((a.body.codes as { kind: string; fields: { fullName: string } }[])[0]).toMatchObject({ kind: 'vds', fields: { fullName: record.fullName } });
+  });
+
+  it('the revocation list exactly as exported; healthz ok', async () => {
+    const res = await fetch(`${server.url}/v1/revocations`, { headers: { authorization: `Bearer ${newKey('bank')}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(Buffer.from(await res.arrayBuffer()).equals(readFileSync(join(tmp.path, 'revocations.rl')))).toBe(true);
     expect((await call('GET', '/healthz', undefined)).body).toEqual({ status: 'ok' });
   });
 
