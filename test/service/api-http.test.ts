@@ -237,6 +237,24 @@ describe('clients and limits', () => {
     expect(garbage.status).toBe(200);
     expect(garbage.body.verdict).toBe('INVALID');
   });
+
+  it('files cut short, flipped, emptied or swapped: a verdict (never VALID for a signed file), never a 5xx', async () => {
+    const names = ['SOD', 'DG1', 'DG2', 'DG13', 'DG14', 'DG15', 'COM'];
+    for (let i = 0; i < 28; i++) {
+      const name = names[i % names.length]!;
+      const bytes = card.files.get(name)!.slice();
+      const how = Math.floor(i / names.length);
+      const changed =
+        how === 0 ? bytes.subarray(0, Math.max(1, bytes.length >> 1)) :
+        how === 1 ? (bytes[(i * 7919) % bytes.length]! ^= 0x80, bytes) :
+        how === 2 ? new Uint8Array(0) :
+        card.files.get(names[(i + 1) % names.length]!)!;
+      const a = await call('POST', '/v1/documents/verify', newKey('fuzz'), { files: filesOf(card, { [name]: changed }) });
+      expect(a.status, `${name} #${how}`).toBe(200);
+      // EF.SOD hashes data groups only, not EF.COM: a changed COM that still decodes may verify.
+      if (name !== 'COM') expect(a.body.verdict, `${name} #${how}`).not.toBe('VALID');
+    }
+  });
 });
 
 describe('QR codes, revocations, health, metrics, request log', () => {
