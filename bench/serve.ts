@@ -6,6 +6,9 @@
  * - Baseline in the same run: `serve.inprocess_verify_per_s`, the same verifyDump in this process
  *   (one core), and `serve.inprocess_pa_per_s`, passive authentication alone;
  *   `serve.ratio_per_core` = verify_per_s / workers / inprocess_verify_per_s.
+ * - `serve.worker_cpu_ms_per_verify`: the workers' CPU time (proc(5) utime + stime) per verification,
+ *   and `serve.ratio_cpu` = in-process time per verification / that: what one core would give
+ *   compared with the in-process rate, whatever else shares the machine.
  * - Overload: the service restarted with a per-client limit of a tenth of the measured rate, then
  *   a soak at full load (10× the limit): `serve.overload_429`, `serve.overload_2xx`,
  *   `serve.overload_5xx` (must be 0), and the workers' resident memory at the start and end of
@@ -64,9 +67,21 @@ function startService(args: readonly string[]): Promise<Service> {
   });
 }
 
+const workersOf = (pid: number): string[] => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+
+/** CPU time (user + system) the workers used so far, ms (proc(5): utime, stime in clock ticks, 100 a second). */
+function workersCpuMs(pid: number): number {
+  let ticks = 0;
+  for (const c of workersOf(pid)) {
+    const fields = readFileSync(`/proc/${c}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks * 10;
+}
+
 /** Resident memory of the workers (the children of the primary), MB. */
 function workersRssMb(pid: number): number {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  const children = workersOf(pid);
   let kb = 0;
   for (const c of children) {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${c}/status`, 'utf8'));
@@ -109,9 +124,12 @@ export async function runServeBench(): Promise<Record<string, number>> {
 
     let service = await startService([...common, '--rate', '1000000', '--burst', '1000000']);
     let full: autocannon.Result;
+    let cpuPerVerify: number;
     try {
       await load(service.url, key, body, 2); // warm up the workers' JIT
+      const cpuBefore = workersCpuMs(service.pid);
       full = await load(service.url, key, body, DURATION_S);
+      cpuPerVerify = (workersCpuMs(service.pid) - cpuBefore) / Math.max(1, countOf(full, (s) => s === 200));
     } finally {
       await service.stop();
     }
@@ -139,6 +157,8 @@ export async function runServeBench(): Promise<Record<string, number>> {
       'serve.inprocess_verify_per_s': inprocess,
       'serve.inprocess_pa_per_s': pa,
       'serve.ratio_per_core': round(verifyPerS / workers / inprocess),
+      'serve.worker_cpu_ms_per_verify': round(cpuPerVerify),
+      'serve.ratio_cpu': round(1000 / inprocess / cpuPerVerify),
       'serve.overload_limit_per_s': limit,
       'serve.overload_2xx': countOf(soak, (s) => s >= 200 && s < 300),
       'serve.overload_429': countOf(soak, (s) => s === 429),
