@@ -74,7 +74,9 @@ export function registerServe(program: Command): void {
     .action(async (opts: ServeOptions) => {
       if (opts.db === undefined || opts.trust === undefined) throw new ValidationError('CLI_SERVE', 'serve needs --db and --trust', { field: '--db' });
       if ((opts.cert === undefined) !== (opts.key === undefined)) throw new ValidationError('CLI_TLS', 'give both --cert and --key, or neither', { field: '--cert' });
-      const workers = opts.workers === 'auto' ? availableParallelism() : integer(opts.workers, '--workers', 1, 256);
+      // One card reader, one process reading it: a checkpoint runs as a single process.
+      const workers = opts.reader !== undefined ? integer(opts.workers === 'auto' ? '1' : opts.workers, '--workers (with --reader)', 1, 1)
+        : opts.workers === 'auto' ? availableParallelism() : integer(opts.workers, '--workers', 1, 256);
       const port = integer(opts.port, '--port', 0, 65535);
       const { store: trust } = await loadTrust(opts.trust);
       const revocationList = opts.revocations === undefined ? undefined : new Uint8Array(await readFile(opts.revocations));

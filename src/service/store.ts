@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS service_requests (
   verdict  TEXT,
   document TEXT
 ) STRICT;
+CREATE TRIGGER IF NOT EXISTS service_requests_no_update BEFORE UPDATE ON service_requests BEGIN SELECT RAISE(ABORT, 'the request log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS service_requests_no_delete BEFORE DELETE ON service_requests BEGIN SELECT RAISE(ABORT, 'the request log is append-only'); END;
 `;
 
 const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

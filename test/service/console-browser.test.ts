@@ -94,15 +94,21 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
     ]);
   });
 
+  /** Stops `cancuoc card serve` and waits until pcscd sees the card gone. */
+  async function removeCard(): Promise<void> {
+    const child = chip;
+    if (child === undefined) return;
+    chip = undefined;
+    const watch = await ReaderWatch.open(slot!.reader, { timeoutMs: 10_000 });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    await exited;
+    await watch.waitForRemoval(10_000).catch(() => undefined);
+    await watch.close();
+  }
+
   afterAll(async () => {
-    if (chip !== undefined) {
-      const watch = await ReaderWatch.open(slot!.reader, { timeoutMs: 10_000 });
-      const exited = new Promise((resolve) => chip!.once('exit', resolve));
-      chip.kill('SIGINT');
-      await exited;
-      await watch.waitForRemoval(10_000).catch(() => undefined);
-      await watch.close();
-    }
+    await removeCard();
     slot?.release();
     expect(await server?.stop()).toBe(0);
     pki?.remove();
@@ -144,7 +150,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
     }
   });
 
-  it.skipIf(!pcsc.available)('checkpoint: a wrong CAN is one plain sentence; the right one shows photo, DG13 fields, checks and VALID', async () => {
+  it.skipIf(!pcsc.available)('checkpoint: a wrong CAN and no card are one plain sentence each; the right CAN shows photo, DG13 fields, checks and VALID', async () => {
     const image = p('card.json');
     saveImage(image, (await personalizedChip({ set: card })).image());
     chip = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/cli.ts'), 'card', 'serve', '--image', image, '--port', String(slot!.port)], { cwd: ROOT, stdio: 'ignore' });
@@ -174,6 +180,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
 
       await page.goto(`${server.url}/console/checkpoint.html?lang=en`);
       expect(await page.locator('h1').textContent()).toBe('Checkpoint');
+      await removeCard();
+      await page.fill('#access', card.can);
+      await page.click('#read');
+      await page.waitForSelector('#error:not(.hidden)', { timeout: 45_000 });
+      expect(await page.locator('#error').textContent()).toBe('There is no card on the reader.');
+      await page.screenshot({ path: join(ARTIFACTS, 'checkpoint-no-card-en.png'), fullPage: true });
     } finally {
       await context.close();
     }
