@@ -28,6 +28,8 @@ const ROOT = join(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts/console');
 const record = JSON.parse(readFileSync(join(ROOT, 'fixtures/citizens/citizen-01.json'), 'utf8')) as { id: string; fullName: string };
 const pcsc = pcscStatus();
+/** Records the tones the page starts (the sound cue), whatever the headless audio output does. */
+const COUNT_TONES = 'const start = OscillatorNode.prototype.start; window.__tones = []; OscillatorNode.prototype.start = function (...a) { window.__tones.push(this.frequency.value); return start.apply(this, a); };';
 const HOSTILE_NAME = '<img src=x onerror="document.title=1">Lê Thị B';
 const HOSTILE_TEXT = `001099012345|123456789|${HOSTILE_NAME}|01011999|Nữ|Số 1, Hà Nội|15032021`;
 
@@ -118,6 +120,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
   it('station: the camera sees a sealed QR, the page shows VALID and the holder’s name', async () => {
     const context = await browser(tmp.path, ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${p('seal.y4m')}`]);
     try {
+      await context.addInitScript(COUNT_TONES);
       const page = await withKey(context, key);
       await page.goto(`${server.url}/console/station.html`);
       expect(await page.locator('h1').textContent()).toBe('Máy quét QR');
@@ -126,6 +129,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
       expect(await page.locator('#verdict').textContent()).toBe('HỢP LỆ');
       expect(await page.locator('#fields').textContent()).toContain(record.fullName);
       expect(await page.locator('#fields').textContent()).toContain('Họ và tên');
+      expect(await page.evaluate('window.__tones')).toEqual([880]);
       await page.screenshot({ path: join(ARTIFACTS, 'station-valid.png'), fullPage: true });
     } finally {
       await context.close();
@@ -135,6 +139,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
   it('station: the plain CCCD text shows as not signed, its markup as text', async () => {
     const context = await browser(tmp.path, ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${p('plain.y4m')}`]);
     try {
+      await context.addInitScript(COUNT_TONES);
       const page = await withKey(context, key);
       await page.goto(`${server.url}/console/station.html?lang=en`);
       await page.click('#start');
@@ -143,6 +148,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
       expect(await page.locator('#note').textContent()).toBe('Plain-text QR: not signed, anyone can write one.');
       expect(await page.locator('#fields').textContent()).toContain(HOSTILE_NAME);
       expect(await page.locator('#fields img').count()).toBe(0);
+      expect(await page.evaluate('window.__tones')).toEqual([220, 220]);
       expect(await page.title()).toBe('cancuoc');
       await page.screenshot({ path: join(ARTIFACTS, 'station-unsigned-en.png'), fullPage: true });
     } finally {
