@@ -8,7 +8,7 @@ import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { cccdQrText, cccdSeal, type CccdTextLayout } from '../../src/issuance/qr-payloads.js';
 import { decodeQrImage } from '../../src/qr/decode-image.js';
 import { crossCheckQr, type QrFields } from '../../src/reader/qr-check.js';
-import { classifyQr, type QrCodeReport, type QrVerdict } from '../../src/reader/qr-verify.js';
+import { classifyQr, QR_VERDICT_ORDER, type QrCodeReport, type QrVerdict } from '../../src/reader/qr-verify.js';
 import type { TrustStore } from '../../src/reader/trust-store.js';
 import { verifyCard, type VerificationReport } from '../../src/reader/verify.js';
 import { EXIT } from '../exit-codes.js';
@@ -38,15 +38,8 @@ interface ImageReport {
   readonly error?: string;
 }
 
-// Exit code per verdict; across several codes the first in this order wins: a forgery must
-// never hide behind an unreadable or untrusted neighbour.
-const PRECEDENCE: readonly { verdict: Verdict; exit: number }[] = [
-  { verdict: 'INVALID', exit: EXIT.invalid },
-  { verdict: 'UNREADABLE', exit: EXIT.badInput },
-  { verdict: 'UNTRUSTED', exit: EXIT.untrusted },
-  { verdict: 'UNSIGNED', exit: EXIT.untrusted },
-  { verdict: 'VALID', exit: EXIT.ok },
-];
+const EXIT_OF: Readonly<Record<Verdict, number>> = { INVALID: EXIT.invalid, UNREADABLE: EXIT.badInput, UNTRUSTED: EXIT.untrusted, UNSIGNED: EXIT.untrusted, VALID: EXIT.ok };
+const PRECEDENCE: readonly { verdict: Verdict; exit: number }[] = QR_VERDICT_ORDER.map((verdict) => ({ verdict, exit: EXIT_OF[verdict] }));
 
 export function registerQr(program: Command): void {
   const qr = program.command('qr').description('QR codes: the plain CCCD text and the signed ICAO VDS seal');

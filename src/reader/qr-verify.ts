@@ -14,6 +14,9 @@ import { parseCertificate } from './x509.js';
 
 export type QrVerdict = 'VALID' | 'INVALID' | 'UNTRUSTED' | 'UNSIGNED' | 'UNREADABLE';
 
+/** Across several codes the first verdict in this order wins: a forgery must never hide behind an unreadable or untrusted neighbour. */
+export const QR_VERDICT_ORDER: readonly QrVerdict[] = Object.freeze(['INVALID', 'UNREADABLE', 'UNTRUSTED', 'UNSIGNED', 'VALID']);
+
 export interface QrCodeReport {
   readonly kind: 'vds' | 'cccd-text' | 'unknown';
   readonly verdict: QrVerdict;

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileByName } from '../lds/files.js';
 import { CancuocError } from '../lds/errors.js';
 import { decodeQrImage } from '../qr/decode-image.js';
-import { classifyQr, type QrCodeReport } from '../reader/qr-verify.js';
+import { classifyQr, QR_VERDICT_ORDER, type QrCodeReport } from '../reader/qr-verify.js';
 import type { TrustStore } from '../reader/trust-store.js';
 import { verificationJson, verifyDump, type VerificationReport } from '../reader/verify.js';
 import { ChallengeError, challenges } from './challenges.js';
@@ -52,9 +52,6 @@ interface Outcome {
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, client: string, outcome: Outcome) => Promise<void>;
-
-/** Order of precedence of QR verdicts: a forgery never hides behind a neighbour (as `qr verify`). */
-const QR_ORDER = ['INVALID', 'UNREADABLE', 'UNTRUSTED', 'UNSIGNED', 'VALID'] as const;
 
 const FLUSH_MS = 100;
 
@@ -140,7 +137,7 @@ export function createApi(options: ApiOptions): Api {
     } else {
       throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send image/png, image/jpeg or application/json');
     }
-    const verdict = QR_ORDER.find((v) => codes.some((c) => c.verdict === v)) ?? 'UNREADABLE';
+    const verdict = QR_VERDICT_ORDER.find((v) => codes.some((c) => c.verdict === v)) ?? 'UNREADABLE';
     outcome.verdict = verdict;
     const id = codes.map((c) => c.fields?.personalId).find((x): x is string => typeof x === 'string');
     outcome.document = documentHash(id);
