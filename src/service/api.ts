@@ -194,10 +194,12 @@ export function createApi(options: ApiOptions): Api {
     const route = Object.hasOwn(routes, path) ? routes[path]! : undefined;
     const outcome: Outcome = { verdict: null, document: null };
     let client = '-';
-    res.on('finish', () => {
+    // 'close' comes for every request, also one the client gave up on (logged as 499, as nginx does).
+    res.on('close', () => {
       const name = route === undefined ? 'other' : path;
-      metrics.record(name, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9, outcome.verdict);
-      log({ time: new Date(now()).toISOString(), client, route: name, status: res.statusCode, verdict: outcome.verdict, document: outcome.document });
+      const status = res.writableFinished ? res.statusCode : 499;
+      metrics.record(name, status, Number(process.hrtime.bigint() - started) / 1e9, outcome.verdict);
+      log({ time: new Date(now()).toISOString(), client, route: name, status, verdict: outcome.verdict, document: outcome.document });
     });
     const run = async (): Promise<void> => {
       if (route === undefined) {

@@ -308,5 +308,7 @@ describe('QR codes, revocations, health, metrics, request log', () => {
     const dump = JSON.stringify(log);
     for (const secret of [card.documentNumber, record.id, record.fullName]) expect(dump).not.toContain(secret);
     expect(log.some((e) => e.status === 401 && e.client === '-')).toBe(true);
+    // The request cut off by the time limit is logged too, as answered by no handler (499).
+    expect(log.find((e) => e.client.startsWith('slow-'))).toMatchObject({ route: '/v1/documents/verify', status: 499 });
   });
 });
