@@ -89,7 +89,11 @@ export function registerServe(program: Command): void {
         // Created here once, so workers starting together never race to make the file.
         openServiceStore(opts.db, { create: true }).close();
         if (workers > 1) {
-          superviseWorkers(workers, (url) => process.stdout.write(`cancuoc serve: listening on ${url} (${workers} workers)\n`));
+          superviseWorkers(
+            workers,
+            (url) => process.stdout.write(`cancuoc serve: listening on ${url} (${workers} workers)\n`),
+            (code) => (process.exitCode = code), // the worker printed why
+          );
           const stop = () => cluster.disconnect(() => process.exit(0));
           process.once('SIGTERM', stop).once('SIGINT', stop);
           return;
@@ -115,7 +119,13 @@ export function registerServe(program: Command): void {
         },
         opts.host,
         port,
-      );
+      ).catch((e: unknown) => {
+        store.close();
+        // A worker's IPC channel would keep it alive with the error printed: exit once cli.ts has set
+        // the exit code (its handler runs first), so the primary sees it.
+        if (cluster.isWorker) setImmediate(() => process.exit());
+        throw e;
+      });
       if (cluster.isWorker) process.send!({ listening: running.url });
       else process.stdout.write(`cancuoc serve: listening on ${running.url}\n`);
       const stop = () =>

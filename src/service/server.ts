@@ -116,13 +116,22 @@ function clusterMetrics(own: Metrics): Promise<string> {
   });
 }
 
-/** In the primary: forks `count` workers (restarting any that dies) and sums metrics for them. */
-export function superviseWorkers(count: number, onListening: (url: string) => void): void {
+/**
+ * In the primary: forks `count` workers, restarts any that dies once the service is up, and sums
+ * metrics for them. A worker that fails before the service listens (a port in use, a bad file)
+ * would fail again: then the others are stopped and `onStartFailure` gets its exit code.
+ */
+export function superviseWorkers(count: number, onListening: (url: string) => void, onStartFailure: (code: number) => void): void {
   let announced = false;
+  let failed = false;
   const fork = () => cluster.fork();
   for (let i = 0; i < count; i++) fork();
   cluster.on('exit', (worker, code) => {
-    if (code !== 0 && !worker.exitedAfterDisconnect) fork();
+    if (worker.exitedAfterDisconnect || failed) return;
+    if (announced) return void fork();
+    failed = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill();
+    onStartFailure(code === 0 ? 5 : code);
   });
   cluster.on('message', (worker, m: unknown) => {
     if (!isMetricsMessage(m)) {

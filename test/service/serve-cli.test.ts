@@ -1,8 +1,11 @@
 /** `cancuoc serve` and `serve keys` on bad input: one line, exit 4, never a stack trace. */
+import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/openssl-pki.js';
+import { makePki } from '../verify/cards.js';
 
 const tmp = tempDir('cancuoc-serve-cli-');
 afterAll(() => tmp.remove());
@@ -29,5 +32,23 @@ it('serve: missing --trust, a bad port, half a TLS pair: exit 4 with one line', 
     const r = runCli(['serve', ...args]);
     expect(r.status, args.join(' ')).toBe(4);
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  }
+});
+
+it('serve on a port already taken, two workers: the failing worker says why, the service exits 4', async () => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (taken.address() as net.AddressInfo).port;
+    const db = join(tmp.path, 'registry.db');
+    const pki = makePki();
+    writeFileSync(join(tmp.path, 'csca.der'), pki.csca.cert.der);
+    pki.remove();
+    const r = runCli(['serve', '--db', db, '--trust', join(tmp.path, 'csca.der'), '--host', '127.0.0.1', '--port', String(port), '--workers', '2']);
+    expect(r.status).toBe(4);
+    expect(r.stderr).toMatch(/EADDRINUSE/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  } finally {
+    taken.close();
   }
 });
