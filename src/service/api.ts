@@ -6,6 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { documentNumberFromId } from '../lds/cccd-id.js';
 import { fileByName } from '../lds/files.js';
 import { CancuocError } from '../lds/errors.js';
 import { decodeQrImage } from '../qr/decode-image.js';
@@ -67,7 +68,11 @@ export function createApi(options: ApiOptions): Api {
   const limiter = new RateLimiter(limits.ratePerSecond, limits.burst);
   const nonces = challenges(store.secret('challenge'), limits.challengeLifetimeMs, (id, exp, t) => store.useChallenge(id, exp, t));
   const auditKey = store.secret('audit');
-  const documentHash = (n: string | undefined) => (n === undefined ? null : createHmac('sha256', auditKey).update(n, 'utf8').digest('hex').slice(0, 32));
+  // The document number (for a CCCD the last 9 digits of the ID, cccd-profile.md), so a chip and its QR trace alike.
+  const documentHash = (documentNumber: string | undefined, id?: unknown) => {
+    const n = documentNumber ?? (typeof id === 'string' && /^\d{12}$/.test(id) ? documentNumberFromId(id) : undefined);
+    return n === undefined ? null : createHmac('sha256', auditKey).update(n, 'utf8').digest('hex').slice(0, 32);
+  };
   const openApi = JSON.stringify(openApiDocument());
 
   let pending: RequestLogEntry[] = [];
@@ -100,7 +105,7 @@ export function createApi(options: ApiOptions): Api {
     }
     const report = verifyDump(files, { trust, at: new Date(now()), ...(activeAuth && { activeAuth }) });
     outcome.verdict = report.verdict;
-    outcome.document = documentHash(report.mrz?.documentNumber ?? report.personal?.personalId);
+    outcome.document = documentHash(report.mrz?.documentNumber, report.personal?.personalId);
     sendJson(res, 200, { ...verificationJson(report), presence: presenceOf(report, activeAuth !== undefined) });
   };
 
@@ -139,8 +144,7 @@ export function createApi(options: ApiOptions): Api {
     }
     const verdict = QR_VERDICT_ORDER.find((v) => codes.some((c) => c.verdict === v)) ?? 'UNREADABLE';
     outcome.verdict = verdict;
-    const id = codes.map((c) => c.fields?.personalId).find((x): x is string => typeof x === 'string');
-    outcome.document = documentHash(id);
+    outcome.document = documentHash(undefined, codes.map((c) => c.fields?.personalId).find((x) => typeof x === 'string'));
     sendJson(res, 200, { verdict, codes, ...(error !== undefined && { error }) });
   };
 
@@ -149,7 +153,7 @@ export function createApi(options: ApiOptions): Api {
     if (options.readCard === undefined) throw new HttpError(404, 'NO_READER', 'this service was started without a card reader (--reader)');
     const { report, faceImage } = await options.readCard(body);
     outcome.verdict = report.verdict;
-    outcome.document = documentHash(report.mrz?.documentNumber ?? report.personal?.personalId);
+    outcome.document = documentHash(report.mrz?.documentNumber, report.personal?.personalId);
     sendJson(res, 200, { ...verificationJson(report), presence: 'chip', ...(faceImage !== undefined && { faceImage }) });
   };
 

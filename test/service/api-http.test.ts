@@ -305,6 +305,9 @@ describe('QR codes, revocations, health, metrics, request log', () => {
     expect(verifies[0]!.document).toMatch(/^[0-9a-f]{32}$/);
     // The same document gives the same hash (so an agency's requests can be traced), but not the number.
     expect(new Set(verifies.map((e) => e.document)).size).toBe(1);
+    // The sealed QR of the same citizen traces to the same hash (its ID gives the document number).
+    const qr = log.find((e) => e.route === '/v1/qr/verify' && e.verdict === 'VALID');
+    expect(qr?.document).toBe(verifies[0]!.document);
     const dump = JSON.stringify(log);
     for (const secret of [card.documentNumber, record.id, record.fullName]) expect(dump).not.toContain(secret);
     expect(log.some((e) => e.status === 401 && e.client === '-')).toBe(true);
