@@ -12,7 +12,8 @@
  * - Overload: the service restarted with a per-client limit of a tenth of the measured rate, then
  *   a soak at full load (10× the limit): `serve.overload_429`, `serve.overload_2xx`,
  *   `serve.overload_5xx` (must be 0), and the workers' resident memory at the start and end of
- *   the soak (`serve.overload_rss_start_mb`, `serve.overload_rss_end_mb`).
+ *   the soak, in the middle and at the end (`serve.overload_rss_start_mb`, `_mid_mb`, `_end_mb`);
+ *   `serve.overload_5xx` also counts connection errors.
  *
  * The load generator runs in this process and shares the cores with the workers, so the service
  * rate is a lower bound of what a separate client machine would see.
@@ -31,7 +32,8 @@ import { rate, round } from './measure.js';
 import { benchDocument } from './verify.js';
 
 const DURATION_S = 10;
-const SOAK_S = 20;
+const SOAK_S = 30;
+const SOAK_SLICES = 3;
 const CONNECTIONS = 64;
 
 interface Service {
@@ -101,6 +103,8 @@ function load(url: string, key: string, body: string, seconds: number): Promise<
   });
 }
 
+const sum = (rs: readonly autocannon.Result[], pred: (status: number) => boolean): number => rs.reduce((n, r) => n + countOf(r, pred), 0);
+
 const countOf = (r: autocannon.Result, pred: (status: number) => boolean): number =>
   Object.entries(r.statusCodeStats ?? {}).reduce((n, [status, s]) => n + (pred(Number(status)) ? s.count : 0), 0);
 
@@ -137,14 +141,16 @@ export async function runServeBench(): Promise<Record<string, number>> {
 
     const limit = Math.max(1, Math.floor(verifyPerS / 10));
     service = await startService([...common, '--rate', String(limit), '--burst', String(limit)]);
-    let soak: autocannon.Result;
-    let rssStart: number;
-    let rssEnd: number;
+    const soak: autocannon.Result[] = [];
+    const rss: number[] = [];
     try {
       await load(service.url, key, body, 2);
-      rssStart = workersRssMb(service.pid);
-      soak = await load(service.url, key, body, SOAK_S);
-      rssEnd = workersRssMb(service.pid);
+      rss.push(workersRssMb(service.pid));
+      // In slices, to see the memory along the soak, not only at its ends.
+      for (let i = 0; i < SOAK_SLICES; i++) {
+        soak.push(await load(service.url, key, body, SOAK_S / SOAK_SLICES));
+        rss.push(workersRssMb(service.pid));
+      }
     } finally {
       await service.stop();
     }
@@ -160,11 +166,12 @@ export async function runServeBench(): Promise<Record<string, number>> {
       'serve.worker_cpu_ms_per_verify': round(cpuPerVerify),
       'serve.ratio_cpu': round(1000 / inprocess / cpuPerVerify),
       'serve.overload_limit_per_s': limit,
-      'serve.overload_2xx': countOf(soak, (s) => s >= 200 && s < 300),
-      'serve.overload_429': countOf(soak, (s) => s === 429),
-      'serve.overload_5xx': countOf(soak, (s) => s >= 500),
-      'serve.overload_rss_start_mb': rssStart,
-      'serve.overload_rss_end_mb': rssEnd,
+      'serve.overload_2xx': sum(soak, (s) => s >= 200 && s < 300),
+      'serve.overload_429': sum(soak, (s) => s === 429),
+      'serve.overload_5xx': sum(soak, (s) => s >= 500) + soak.reduce((n, r) => n + r.errors, 0),
+      'serve.overload_rss_start_mb': rss[0]!,
+      'serve.overload_rss_mid_mb': rss[Math.floor(rss.length / 2)]!,
+      'serve.overload_rss_end_mb': rss[rss.length - 1]!,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
