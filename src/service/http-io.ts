@@ -57,11 +57,13 @@ export function parseJsonBody(body: Uint8Array): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// One character class and the length test: the grouped form /^(?:[…]{4})*…$/ cost an eighth of a
+// worker's time on 20 kB bodies (measured with --cpu-prof).
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** RFC 4648 §4 base64, padded, nothing else: Buffer.from would skip bad characters silently. */
 export function base64Field(value: unknown, field: string): Uint8Array {
-  if (typeof value !== 'string' || !BASE64.test(value)) throw new HttpError(400, 'BAD_BASE64', `${field} is not valid base64`);
+  if (typeof value !== 'string' || value.length % 4 !== 0 || !BASE64.test(value)) throw new HttpError(400, 'BAD_BASE64', `${field} is not valid base64`);
   return new Uint8Array(Buffer.from(value, 'base64'));
 }
 
