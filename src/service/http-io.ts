@@ -57,14 +57,19 @@ export function parseJsonBody(body: Uint8Array): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-// One character class and the length test: the grouped form /^(?:[…]{4})*…$/ cost an eighth of a
-// worker's time on 20 kB bodies (measured with --cpu-prof).
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** RFC 4648 §4 base64, padded, nothing else: Buffer.from would skip bad characters silently. */
+/**
+ * RFC 4648 §4 base64, padded, nothing else (Buffer.from skips bad characters silently). Node
+ * decodes; a character it skipped or a misplaced "=" shows as fewer bytes than the length
+ * promises. A regular expression over the text cost an eighth of a worker's time on 20 kB bodies
+ * (measured with --cpu-prof); Node's decoder also takes "-" and "_" (base64url), refused here.
+ */
 export function base64Field(value: unknown, field: string): Uint8Array {
-  if (typeof value !== 'string' || value.length % 4 !== 0 || !BASE64.test(value)) throw new HttpError(400, 'BAD_BASE64', `${field} is not valid base64`);
-  return new Uint8Array(Buffer.from(value, 'base64'));
+  const bad = () => new HttpError(400, 'BAD_BASE64', `${field} is not valid base64`);
+  if (typeof value !== 'string' || value.length % 4 !== 0 || value.includes('-') || value.includes('_')) throw bad();
+  const pad = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
+  const bytes = Buffer.from(value, 'base64');
+  if (bytes.length !== (value.length / 4) * 3 - pad) throw bad();
+  return new Uint8Array(bytes);
 }
 
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Readonly<Record<string, string>> = {}): void {
