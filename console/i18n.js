@@ -65,13 +65,20 @@ export function verdictBox(box, verdict) {
   box.textContent = t(verdict);
 }
 
+/** QR seals write sex as M/F and dates as ISO 8601; shown as the card prints them (DG13 already does). */
+function shown(key, value) {
+  if (key === 'sex' && (value === 'M' || value === 'F')) return lang === 'vi' ? (value === 'M' ? 'Nam' : 'Nữ') : (value === 'M' ? 'Male' : 'Female');
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  return iso === null ? value : `${iso[3]}/${iso[2]}/${iso[1]}`;
+}
+
 /** DG13-style fields as a definition list, in the profile's order. */
 export function fieldList(fields) {
   const dl = el('dl');
   for (const k of FIELDS) {
     const v = fields?.[k];
     if (v === undefined || v === null || v === '') continue;
-    dl.append(el('dt', t(k)), el('dd', Array.isArray(v) ? v.join(' | ') : v));
+    dl.append(el('dt', t(k)), el('dd', Array.isArray(v) ? v.join(' | ') : shown(k, String(v))));
   }
   return dl;
 }

@@ -129,6 +129,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
       expect(await page.locator('#verdict').textContent()).toBe('HỢP LỆ');
       expect(await page.locator('#fields').textContent()).toContain(record.fullName);
       expect(await page.locator('#fields').textContent()).toContain('Họ và tên');
+      expect(await page.locator('#fields').textContent()).toContain('Ngày sinh01/01/1999Giới tínhNam'); // as the card prints them
       expect(await page.evaluate('window.__tones')).toEqual([880]);
       await page.screenshot({ path: join(ARTIFACTS, 'station-valid.png'), fullPage: true });
     } finally {
