@@ -11,6 +11,7 @@ import { runLineBench } from './line.js';
 import { runQrBench } from './qr.js';
 import { runReadBench } from './read.js';
 import { runRegistryBench } from './registry.js';
+import { runServeBench } from './serve.js';
 import { runSodBench } from './sod.js';
 import { runVerifyBench } from './verify.js';
 
@@ -22,6 +23,7 @@ const BENCHES: readonly { name: string; run: () => Promise<Record<string, number
   { name: 'verify', run: runVerifyBench },
   { name: 'line', run: runLineBench },
   { name: 'registry', run: runRegistryBench },
+  { name: 'serve', run: runServeBench },
 ];
 
 /** 1 when delayed ACKs are off on loopback (scripts/loopback-quickack.sh): vpcd then costs ~0.5 ms per APDU, not ~45. */

@@ -18,7 +18,7 @@ import type { VirtualChip } from '../src/card/chip.js';
 import { fingerInputToIso } from '../src/issuance/finger-input.js';
 import { cvDate } from '../src/lds/cvc.js';
 import { parseCitizenRecord } from '../src/issuance/citizen.js';
-import { buildDocumentSet } from '../src/issuance/document-set.js';
+import { buildDocumentSet, type DocumentSet } from '../src/issuance/document-set.js';
 import { InProcessTransport } from '../src/reader/in-process.js';
 import { TrustStore } from '../src/reader/trust-store.js';
 import { verifyCard, verifyDump } from '../src/reader/verify.js';
@@ -34,7 +34,8 @@ function median(values: number[]): number {
   return round(sorted[Math.floor(sorted.length / 2)]!);
 }
 
-export async function runVerifyBench(): Promise<Record<string, number>> {
+/** A genuine document set under a fresh CSCA, and a trust store with that CSCA (also for bench/serve.ts). */
+export async function benchDocument(): Promise<{ set: DocumentSet; cscaCert: Uint8Array; trust: TrustStore }> {
   const now = new Date();
   const csca = generateSoftwareKey('ecdsa-p256');
   const ds = generateSoftwareKey('ecdsa-p256');
@@ -54,9 +55,14 @@ export async function runVerifyBench(): Promise<Record<string, number>> {
   const photo = new Uint8Array(await readFile(join(root, 'fixtures/faces/face-01.jpg')));
   const set = await buildDocumentSet({ record, photo, dsSigner: ds.signer, dsCertificate: dsCert });
 
-  const chip = await personalizedChip({ set });
   const trust = new TrustStore();
   trust.addCertificates(cscaCert);
+  return { set, cscaCert, trust };
+}
+
+export async function runVerifyBench(): Promise<Record<string, number>> {
+  const { set, trust } = await benchDocument();
+  const chip = await personalizedChip({ set });
 
   const cvcaKey = generateSoftwareKey('ecdsa-bp256').signer;
   const dvKey = generateSoftwareKey('ecdsa-bp256').signer;

@@ -23,7 +23,7 @@ if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
 fi
 $SUDO apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends \
   pcscd libpcsclite-dev vsmartcard-vpcd iproute2 softhsm2 opensc openssl openpace zxing-cpp-tools sqlite3 \
-  fonts-ocr-b fonts-dejavu-core python3 python3-opencv opencv-data make g++ ca-certificates git postgresql >/dev/null
+  fonts-ocr-b fonts-dejavu-core python3 python3-opencv opencv-data make g++ ca-certificates git postgresql chromium >/dev/null
 echo "install-debian: packages ready"
 
 # pcscd: through systemd where it is the init system; otherwise the daemon is started here.

@@ -10,6 +10,7 @@ import { registerPki } from './pki.js';
 import { registerRegistry } from './registry.js';
 import { registerQr } from './qr.js';
 import { registerRead } from './read.js';
+import { registerServe } from './serve.js';
 import { registerVerify } from './verify.js';
 
 /** Adds every cancuoc subcommand to the program. */
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerCard(program);
   registerRead(program);
   registerVerify(program);
+  registerServe(program);
 }

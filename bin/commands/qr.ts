@@ -2,16 +2,13 @@ import type { Command } from 'commander';
 import QRCode from 'qrcode';
 import { readInputText, writeFileAtomic } from '../../src/crypto/file-io.js';
 import { loadPki } from '../../src/crypto/pki.js';
-import { attempt, CancuocError, ValidationError } from '../../src/lds/errors.js';
+import { CancuocError, ValidationError } from '../../src/lds/errors.js';
 import { parseCitizenRecord } from '../../src/issuance/citizen.js';
 import { cccdQrText, cccdSeal, type CccdTextLayout } from '../../src/issuance/qr-payloads.js';
 import { escapeLines } from '../../src/lds/display.js';
-import { parseCccdText } from '../../src/qr/cccd-text.js';
 import { decodeQrImage } from '../../src/qr/decode-image.js';
-import { decodeVds, verifyVds, type VdsSeal } from '../../src/qr/vds.js';
-import { decodeVdsFeatures, isCccdSeal, readCccdSeal } from '../../src/qr/vds-profile.js';
-import { crossCheckQr, type QrChipCheck, type QrFields } from '../../src/reader/qr-check.js';
-import { sealSignerDecision } from '../../src/reader/seal-trust.js';
+import { crossCheckQr, type QrFields } from '../../src/reader/qr-check.js';
+import { classifyQr, QR_VERDICT_ORDER, type QrCodeReport, type QrVerdict } from '../../src/reader/qr-verify.js';
 import type { TrustStore } from '../../src/reader/trust-store.js';
 import { verifyCard, type VerificationReport } from '../../src/reader/verify.js';
 import { EXIT } from '../exit-codes.js';
@@ -32,17 +29,8 @@ interface VerifyOptions extends Partial<CardCliOptions> {
   card?: boolean;
 }
 
-type Verdict = 'VALID' | 'INVALID' | 'UNTRUSTED' | 'UNSIGNED' | 'UNREADABLE';
-
-interface CodeReport {
-  readonly kind: 'vds' | 'cccd-text' | 'unknown';
-  readonly verdict: Verdict;
-  readonly code: string;
-  readonly reason: string;
-  readonly fields?: Readonly<Record<string, unknown>>;
-  /** With --card: each QR field against the verified chip's DG13. */
-  readonly chip?: { readonly verdict: string; readonly checks: readonly QrChipCheck[] };
-}
+type Verdict = QrVerdict;
+type CodeReport = QrCodeReport;
 
 interface ImageReport {
   readonly image: string;
@@ -50,15 +38,8 @@ interface ImageReport {
   readonly error?: string;
 }
 
-// Exit code per verdict; across several codes the first in this order wins: a forgery must
-// never hide behind an unreadable or untrusted neighbour.
-const PRECEDENCE: readonly { verdict: Verdict; exit: number }[] = [
-  { verdict: 'INVALID', exit: EXIT.invalid },
-  { verdict: 'UNREADABLE', exit: EXIT.badInput },
-  { verdict: 'UNTRUSTED', exit: EXIT.untrusted },
-  { verdict: 'UNSIGNED', exit: EXIT.untrusted },
-  { verdict: 'VALID', exit: EXIT.ok },
-];
+const EXIT_OF: Readonly<Record<Verdict, number>> = { INVALID: EXIT.invalid, UNREADABLE: EXIT.badInput, UNTRUSTED: EXIT.untrusted, UNSIGNED: EXIT.untrusted, VALID: EXIT.ok };
+const PRECEDENCE: readonly { verdict: Verdict; exit: number }[] = QR_VERDICT_ORDER.map((verdict) => ({ verdict, exit: EXIT_OF[verdict] }));
 
 export function registerQr(program: Command): void {
   const qr = program.command('qr').description('QR codes: the plain CCCD text and the signed ICAO VDS seal');
@@ -161,41 +142,7 @@ async function verifyImage(image: string, trust: TrustStore | undefined): Promis
     throw e;
   }
   if (codes.length === 0) return Object.freeze({ image, codes: [], error: 'no QR code found' });
-  return Object.freeze({ image, codes: codes.map((c) => classify(c.bytes, trust)) });
-}
-
-/** A seal starts with the VDS magic 0xDC (ICAO 9303-13 §2.2.1); anything else is read as the plain text. */
-function classify(bytes: Uint8Array, trust: TrustStore | undefined): CodeReport {
-  if (bytes[0] === 0xdc) {
-    const seal = attempt(() => decodeVds(bytes));
-    if (!seal.ok) return { kind: 'vds', verdict: 'INVALID', code: seal.error.code, reason: `malformed seal: ${seal.error.message}` };
-    return verifySeal(seal.value, trust);
-  }
-  const text = attempt(() => parseCccdText(bytes));
-  if (!text.ok) return { kind: 'unknown', verdict: 'UNREADABLE', code: text.error.code, reason: `neither a VDS seal nor the CCCD text: ${text.error.message}` };
-  const { raw: _raw, ...fields } = text.value;
-  return { kind: 'cccd-text', verdict: 'UNSIGNED', code: 'QR_UNSIGNED', reason: 'unsigned: the plain CCCD text carries no signature; anyone can write it', fields };
-}
-
-function verifySeal(seal: VdsSeal, trust: TrustStore | undefined): CodeReport {
-  const result = verifyVds(seal, {
-    certificates: trust === undefined ? [] : [...trust.cscas, ...trust.signerCertificates].map((c) => c.der),
-    ...(trust === undefined ? {} : { trust: (cert: Uint8Array, at: Date) => sealSignerDecision(trust, cert, at) }),
-  });
-  const content = isCccdSeal(seal.header) ? attempt(() => readCccdSeal(seal)) : attempt(() => featureMap(seal));
-  if (!content.ok) {
-    const verdict = result.verdict === 'VALID' ? 'INVALID' : result.verdict;
-    return { kind: 'vds', verdict, code: content.error.code, reason: `${result.reason}; content: ${content.error.message}` };
-  }
-  const h = seal.header;
-  const header = { issuingCountry: h.issuingCountry, signer: h.signerIdentifier, certificateReference: h.certificateReference, issueDate: h.issueDate, signatureDate: h.signatureDate };
-  return { kind: 'vds', verdict: result.verdict, code: result.code, reason: result.reason, fields: { ...header, ...content.value } };
-}
-
-function featureMap(seal: VdsSeal): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of decodeVdsFeatures(seal)) out[f.name] = f.value instanceof Uint8Array ? Buffer.from(f.value).toString('hex') : f.value;
-  return out;
+  return Object.freeze({ image, codes: codes.map((c) => classifyQr(c.bytes, trust)) });
 }
 
 function printReports(reports: readonly ImageReport[], verdict: Verdict): void {

@@ -59,7 +59,21 @@ export async function performActiveAuth(exchange: Exchange, dg15: Dg15, options:
   const challenge = options.challenge === undefined ? aaChallenge() : abytes(options.challenge, 'challenge', CHALLENGE_LENGTH).slice();
   const command = commandApdu({ cla: 0, ins: INS.INTERNAL_AUTHENTICATE, p1: 0, p2: 0, data: challenge, ne: options.extended ? 65536 : 256 });
   const signature = expectSuccess(await exchange(command), 'INTERNAL AUTHENTICATE');
-  const signatureAlgorithm = options.dg14 === undefined ? undefined : activeAuthenticationInfo(options.dg14)?.signatureAlgorithm;
+  return judgeActiveAuth(publicKey, challenge, signature, options.dg14);
+}
+
+/**
+ * Checks an INTERNAL AUTHENTICATE answer obtained elsewhere (a phone or a counter reader that sent
+ * the verifier's challenge to the chip): the same verification as performActiveAuth.
+ */
+export function checkActiveAuthAnswer(dg15: Dg15, challenge: Uint8Array, signature: Uint8Array, dg14?: Dg14): ActiveAuthOutcome {
+  abytes(challenge, 'challenge', CHALLENGE_LENGTH);
+  abytes(signature, 'signature');
+  return judgeActiveAuth(aaPublicKey(dg15), challenge.slice(), signature.slice(), dg14);
+}
+
+function judgeActiveAuth(publicKey: AaPublicKey, challenge: Uint8Array, signature: Uint8Array, dg14: Dg14 | undefined): ActiveAuthOutcome {
+  const signatureAlgorithm = dg14 === undefined ? undefined : activeAuthenticationInfo(dg14)?.signatureAlgorithm;
   const verdict = aaVerify(publicKey, challenge, signature, signatureAlgorithm === undefined ? {} : { signatureAlgorithm });
   return Object.freeze(
     verdict.ok

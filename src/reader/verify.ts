@@ -20,12 +20,14 @@ import { decodeCom } from '../lds/com.js';
 import { decodeDg1 } from '../lds/dg1.js';
 import { decodeDg13, type Dg13, type Dg13Fields } from '../lds/dg13.js';
 import { decodeDg14 } from '../lds/dg14.js';
+import { decodeDg15 } from '../lds/dg15.js';
 import { decodeDg2 } from '../lds/dg2.js';
 import type { ImageFormat } from '../lds/face-record.js';
 import { fileByDg, fileByTag } from '../lds/files.js';
 import type { Mrz } from '../lds/mrz.js';
 import { decodeSod } from '../lds/sod.js';
 import { accessPolicyCheck, ACCESS_POLICY_CHECK } from './access-policy.js';
+import { checkActiveAuthAnswer, type ActiveAuthOutcome } from './active-auth.js';
 import { CardSession, openCard, type AccessKey, type OpenOptions } from './card-session.js';
 import { chooseChipAuth } from './chip-auth.js';
 import { consistencyChecks } from './consistency.js';
@@ -125,6 +127,14 @@ export interface VerifyCardOptions extends VerifyOptions {
   readonly terminal?: TerminalCredentials;
 }
 
+export interface VerifyDumpOptions extends VerifyOptions {
+  /**
+   * The chip's INTERNAL AUTHENTICATE answer to a challenge the caller made fresh and checks for
+   * single use itself (ICAO 9303-11 §6.1): with it the `aa` check shows a chip was present.
+   */
+  readonly activeAuth?: { readonly challenge: Uint8Array; readonly signature: Uint8Array };
+}
+
 /** Access control failed or could not start; `code` is the underlying one (ACCESS_DENIED, PACE_NOT_SUPPORTED, …). */
 export class CardAccessError extends CancuocError {}
 
@@ -173,12 +183,17 @@ export async function verifyCard(source: CardSession | Transport, options: Verif
   }
 }
 
-/** Verifies a dump (LDS file name → bytes, as readDocumentDir gives them): no AA or CA without a chip. */
-export function verifyDump(files: ReadonlyMap<string, Uint8Array>, options: VerifyOptions): VerificationReport {
+/**
+ * Verifies a dump (LDS file name → bytes, as readDocumentDir gives them): no CA without a chip,
+ * and AA only from an answer to the caller's challenge (`activeAuth`).
+ */
+export function verifyDump(files: ReadonlyMap<string, Uint8Array>, options: VerifyDumpOptions): VerificationReport {
   const at = checkOptions(options);
   if (!(files instanceof Map)) throw new TypeError('"files" expected a Map of LDS file name to bytes');
   const outcomes = [...files].map(([name, bytes]): FileOutcome => Object.freeze({ name, status: 'read', length: bytes.length }));
   const noChip = (id: string) => check(id, 'not-applicable', 'NO_CHIP', 'a dump cannot show that a genuine chip holds the key');
+  const pa = passiveAuthenticationOf(files, options.trust, at, options.policy ?? {});
+  const aa = options.activeAuth === undefined ? noChip('aa') : answeredAaCheck(files, boundDataGroups(pa), options.activeAuth);
   return assemble({
     source: 'dump',
     files,
@@ -186,11 +201,11 @@ export function verifyDump(files: ReadonlyMap<string, Uint8Array>, options: Veri
     trust: options.trust,
     at,
     policy: options.policy ?? {},
-    pa: passiveAuthenticationOf(files, options.trust, at, options.policy ?? {}),
+    pa,
     accessControl: undefined,
     apdus: undefined,
     readCheck: dumpReadCheck(files),
-    chipChecks: [noChip('aa'), noChip('ca'), noChip(ACCESS_POLICY_CHECK)],
+    chipChecks: [aa, noChip('ca'), noChip(ACCESS_POLICY_CHECK)],
   });
 }
 
@@ -346,6 +361,23 @@ async function activeAuthCheck(
     const error = asCancuocError(e);
     return check(id, 'fail', error.code, `Active Authentication could not run: ${error.message}`);
   }
+  return aaOutcomeCheck(outcome, bound);
+}
+
+/** An AA answer relayed with a dump: the same judgement, over the caller's challenge. */
+function answeredAaCheck(files: ReadonlyMap<string, Uint8Array>, bound: ReadonlySet<number>, answer: VerifyDumpOptions['activeAuth'] & object): VerificationCheck {
+  const dg15 = files.get('DG15');
+  if (dg15 === undefined) return check('aa', 'fail', 'AA_KEY_MISSING', 'an Active Authentication answer came without DG15 to check it against');
+  const dg14 = files.get('DG14');
+  const outcome = attempt(() =>
+    checkActiveAuthAnswer(decodeDg15(dg15), answer.challenge, answer.signature, dg14 === undefined ? undefined : decodeDg14(dg14)),
+  );
+  if (!outcome.ok) return check('aa', 'fail', outcome.error.code, `Active Authentication cannot be checked: ${outcome.error.message}`);
+  return aaOutcomeCheck(outcome.value, bound);
+}
+
+function aaOutcomeCheck(outcome: ActiveAuthOutcome, bound: ReadonlySet<number>): VerificationCheck {
+  const id = 'aa';
   if (!outcome.valid) {
     const code = outcome.error?.code ?? 'AA_SIGNATURE_INVALID';
     return check(id, 'fail', 'AA_SIGNATURE_INVALID', `the chip's signature over a fresh challenge does not verify with the DG15 key (${code})`);
