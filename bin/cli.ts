@@ -34,9 +34,11 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     const code = exitCodeOf(e);
-    // one line always (libvips and SQLite messages may span several), controls escaped: a message
-    // may quote file or card content (src/lds/display.ts)
-    const message = (e instanceof Error ? e.message : String(e)).replace(/\s*[\r\n]+\s*/g, '; ');
+    // one line always, controls escaped (src/lds/display.ts): our messages may quote file names or
+    // card content, so their line breaks show as \x0a; a library's multi-line message (libvips,
+    // SQLite) is joined with '; ' first
+    const raw = e instanceof Error ? e.message : String(e);
+    const message = e instanceof CancuocError ? raw : raw.replace(/\s*[\r\n]+\s*/g, '; ');
     process.stderr.write(`cancuoc: ${code === EXIT.internal ? 'internal error: ' : ''}${escapeControls(message)}\n`);
     if (process.env.CANCUOC_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = code;
