@@ -1,11 +1,13 @@
 /**
  * Issue 15 items 3–6: inputs that ended in "internal error" (exit 5) now end in exit 4 with one
  * line saying what is wrong — or work, for a phone photo with an EXIF orientation. The hostile
- * files are written byte by byte here (an EXIF APP1 segment, a cut JPEG), not by sharp.
+ * files are written byte by byte here (an EXIF APP1 segment, a cut JPEG); sharp only turns the
+ * pixels of the phone photo.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
 
@@ -38,9 +40,12 @@ function expectBadInput(r: CliResult, text: string): void {
 }
 
 describe('issue 15 crash fixes', () => {
-  it('3: a phone photo with EXIF orientation 6 (stored 800×1000, shown 1000×800) makes a portrait', () => {
+  it('3: a phone photo with EXIF orientation 6 (stored 1000×800 on its side, shown 800×1000 upright) makes a portrait', async () => {
+    // a phone stores the sensor's pixels and says how to turn them: the face lies on its side in
+    // the file (turned 90° anticlockwise here) and orientation 6 turns it upright for display
+    const sideways = await sharp(readFileSync(FACE)).rotate(270).jpeg({ quality: 92 }).toBuffer();
     const photo = join(work, 'rotated.jpg');
-    writeFileSync(photo, withOrientation(readFileSync(FACE), 6));
+    writeFileSync(photo, withOrientation(sideways, 6));
     const r = build(photo, 'rotated');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
