@@ -13,11 +13,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { issueCertificate } from '../src/crypto/certificates.js';
 import { createCvca, issueUnder } from '../src/crypto/cv-pki.js';
-import { generateSoftwareKey } from '../src/crypto/signer.js';
+import { generateSoftwareKey, type Signer } from '../src/crypto/signer.js';
 import type { VirtualChip } from '../src/card/chip.js';
 import { fingerInputToIso } from '../src/issuance/finger-input.js';
 import { cvDate } from '../src/lds/cvc.js';
-import { parseCitizenRecord } from '../src/issuance/citizen.js';
+import { parseCitizenRecord, type CitizenRecord } from '../src/issuance/citizen.js';
 import { buildDocumentSet, type DocumentSet } from '../src/issuance/document-set.js';
 import { InProcessTransport } from '../src/reader/in-process.js';
 import { TrustStore } from '../src/reader/trust-store.js';
@@ -34,8 +34,16 @@ function median(values: number[]): number {
   return round(sorted[Math.floor(sorted.length / 2)]!);
 }
 
+interface BenchDocument {
+  readonly set: DocumentSet;
+  readonly cscaCert: Uint8Array;
+  readonly trust: TrustStore;
+  /** What the set was made from, for sets made beside it (the EAC card). */
+  readonly inputs: { readonly now: Date; readonly root: string; readonly record: CitizenRecord; readonly photo: Uint8Array; readonly ds: Signer; readonly dsCert: Uint8Array };
+}
+
 /** A genuine document set under a fresh CSCA, and a trust store with that CSCA (also for bench/serve.ts). */
-export async function benchDocument(): Promise<{ set: DocumentSet; cscaCert: Uint8Array; trust: TrustStore }> {
+export async function benchDocument(): Promise<BenchDocument> {
   const now = new Date();
   const csca = generateSoftwareKey('ecdsa-p256');
   const ds = generateSoftwareKey('ecdsa-p256');
@@ -57,11 +65,12 @@ export async function benchDocument(): Promise<{ set: DocumentSet; cscaCert: Uin
 
   const trust = new TrustStore();
   trust.addCertificates(cscaCert);
-  return { set, cscaCert, trust };
+  return { set, cscaCert, trust, inputs: { now, root, record, photo, ds: ds.signer, dsCert } };
 }
 
 export async function runVerifyBench(): Promise<Record<string, number>> {
-  const { set, trust } = await benchDocument();
+  const { set, trust, inputs } = await benchDocument();
+  const { now, root, record, photo, ds, dsCert } = inputs;
   const chip = await personalizedChip({ set });
 
   const cvcaKey = generateSoftwareKey('ecdsa-bp256').signer;
@@ -76,7 +85,7 @@ export async function runVerifyBench(): Promise<Record<string, number>> {
     record,
     photo,
     fingers: [finger],
-    dsSigner: ds.signer,
+    dsSigner: ds,
     dsCertificate: dsCert,
     eac: { trustPoints: [cvca.raw], currentDate: cvDate(now) },
   });

@@ -7,7 +7,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { CancuocError, ValidationError } from '../lds/errors.js';
-import { Registry } from '../issuance/registry.js';
+import { SqliteStore } from '../issuance/registry-sqlite.js';
+import { isPostgresUrl } from '../issuance/registry-store.js';
 
 export interface ClientKey {
   readonly name: string;
@@ -71,7 +72,12 @@ const keyHash = (key: string): string => createHash('sha256').update(key, 'utf8'
 
 /** Opens (creating when asked) the registry at `path` and the service's tables in it. */
 export function openServiceStore(path: string, options: { readonly create?: boolean } = {}): ServiceStore {
-  const registry = Registry.open(path, { create: options.create ?? false, actor: 'cancuoc-serve' });
+  // The service's tables are SQLite only for now (docs/service.md): its PostgreSQL twin is not built.
+  if (isPostgresUrl(path)) {
+    throw new ValidationError('SERVICE_DB_SQLITE_ONLY', 'serve keeps its keys and request log in a SQLite registry for now; give a file, not a postgres:// URI', { field: '--db' });
+  }
+  // the registry schema first (created or migrated as any writer does), then the service's tables
+  const registry = SqliteStore.open(path, { create: options.create ?? false });
   const db = registry.database;
   try {
     db.exec(SCHEMA);
@@ -81,7 +87,7 @@ export function openServiceStore(path: string, options: { readonly create?: bool
     // never the database. An fsync per flush stalled every request behind the disk.
     db.pragma('synchronous = NORMAL');
   } catch (e) {
-    registry.close();
+    void registry.close();
     throw new CancuocError('SERVICE_STORE_FAILED', `cannot set up the service tables in ${path}: ${(e as Error).message}`, { file: path });
   }
   const byHash = db.prepare<[string], { name: string }>('SELECT name FROM service_clients WHERE key_hash = ?');
@@ -134,6 +140,6 @@ export function openServiceStore(path: string, options: { readonly create?: bool
           .all()
           .map((r) => Object.freeze({ ...r })),
       ),
-    close: () => registry.close(),
+    close: () => void registry.close(), // closing better-sqlite3 is synchronous; the promise only reports it
   });
 }
