@@ -13,27 +13,14 @@ import type { CardSession } from '../../src/reader/card-session.js';
 import type { Exchange } from '../../src/reader/secure-transport.js';
 import { chipWith, cvca, at, DG3, session, terminal } from './eac-fixture.js';
 import { cvDate } from '../../src/lds/cvc.js';
+import { xorshift } from '../helpers/prng.js';
 
 const SEED = Number(process.env.CANCUOC_FUZZ_SEED ?? 0x7a5eed);
 const ROUNDS = 1000;
 
-function prng(seed: number) {
-  let s = seed >>> 0 || 1;
-  const next = (): number => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-  const int = (n: number): number => next() % n;
-  return { int, bytes: (n: number) => Uint8Array.from({ length: n }, () => next() & 0xff), pick: <T>(l: readonly T[]): T => l[int(l.length)]! };
-}
-
 describe('fuzz: hostile Terminal Authentication never opens DG3', () => {
   it(`${ROUNDS} TA commands and DG3 reads (seed ${SEED})`, async () => {
-    const r = prng(SEED);
+    const r = xorshift(SEED);
     const root = await cvca();
     const other = await cvca('UT');
     const stolen = await terminal(root); // a genuine DG3 chain, but its IS key stays with its owner

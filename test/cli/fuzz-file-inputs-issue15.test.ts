@@ -15,6 +15,7 @@ import { VirtualChip } from '../../src/card/chip.js';
 import { saveImage } from '../../src/card/image.js';
 import { Registry } from '../../src/issuance/registry.js';
 import { runCli } from '../helpers/cli.js';
+import { prng } from '../lds/security/fixtures.js'; // mulberry32: the same cases on every run, so a failure can be replayed
 
 const CASES = 30;
 const BUDGET_MS = 150_000;
@@ -24,18 +25,6 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const S = 'test/vectors/samples';
 const TRUST = `${S}/bsi-tr03105/CSCA_NL_serial6_210621-340630.cer`;
-
-/** mulberry32: the same cases on every run, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(input: Buffer, rnd: () => number): Buffer {
   const b = Buffer.from(input);
