@@ -2,8 +2,8 @@
  * Issue 14: two line machines on one PostgreSQL registry. Two `cancuoc batch run` processes
  * (`--site` each), each with its own vpcd reader and its own `card serve --hopper`, share one queue on a real
  * PostgreSQL server; either is killed with SIGKILL at random moments, at least 10 times, and
- * restarted. After every kill (the other run still working) the invariants of docs/registry.md
- * hold in one snapshot: the audit chain verifies, rows and log agree, no citizen issued twice,
+ * restarted. After every round of kills (each run killed at its own moment, so one dies while the
+ * other still works) the invariants of docs/registry.md hold in one snapshot: the audit chain verifies, rows and log agree, no citizen issued twice,
  * `done` ⇔ issued, every locked card image has exactly one issued entry (or is the `verified`
  * card in a reader). At the end all 20 records are issued, 20 images locked, none set aside
  * (each run resumed only its own cards), and each locked image verifies with openssl cms.
@@ -85,34 +85,40 @@ describe.skipIf(!status.available)('two batch runs (two machines) on one Postgre
     const runs = new Map(slots.map((s) => [s, { child: batchRun(s), end: undefined as Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined }]));
     for (const r of runs.values()) r.end = exited(r.child);
     let kills = 0;
+    // Each round, every live run is killed at its own random moment (so one dies while the other
+    // still works), then both are restarted: with 20 records, a run left alone would drain the
+    // queue before ten kills.
     for (let round = 0; round < 60 && runs.size > 0; round++) {
-      const slot = [...runs.keys()][Math.floor(Math.random() * runs.size)]!;
-      const run = runs.get(slot)!;
-      const killing = kills < KILLS;
+      const live = [...runs.entries()];
       const timers: NodeJS.Timeout[] = [];
-      if (killing) {
-        // Once its batch is in the registry: within 2.5 s, or sooner within 0.8 s of its next card through.
-        const started = setInterval(async () => {
-          if (!(await batchOf(run.child.pid!))) return;
-          clearInterval(started);
-          timers.push(setTimeout(() => run.child.kill('SIGKILL'), Math.random() * 2500));
-        }, 100);
-        timers.push(started);
-        run.child.stdout!.on('data', (d: Buffer) => {
-          if (d.toString().includes('"status"')) timers.push(setTimeout(() => run.child.kill('SIGKILL'), Math.random() * 800));
-        });
+      if (kills < KILLS) {
+        for (const [, run] of live) {
+          // Once its batch is in the registry: within 1.5 s, or sooner within 0.5 s of its next card through.
+          const started = setInterval(async () => {
+            if (!(await batchOf(run.child.pid!))) return;
+            clearInterval(started);
+            timers.push(setTimeout(() => run.child.kill('SIGKILL'), Math.random() * 1500));
+          }, 100);
+          timers.push(started);
+          run.child.stdout!.on('data', (d: Buffer) => {
+            if (d.toString().includes('"status"')) timers.push(setTimeout(() => run.child.kill('SIGKILL'), Math.random() * 500));
+          });
+        }
       }
-      const { code, signal } = await run.end!;
+      const ends = await Promise.all(live.map(([, run]) => run.end!));
       timers.forEach((t) => clearTimeout(t));
       await checkLineConsistent(url, dirs, false);
-      if (signal === 'SIGKILL') {
-        kills++;
-        const again = batchRun(slot);
-        runs.set(slot, { child: again, end: exited(again) });
-      } else {
-        expect({ code, signal }, log.slice(-30).join('')).toEqual({ code: 0, signal: null });
-        runs.delete(slot);
-      }
+      live.forEach(([slot], i) => {
+        const { code, signal } = ends[i]!;
+        if (signal === 'SIGKILL') {
+          kills++;
+          const again = batchRun(slot);
+          runs.set(slot, { child: again, end: exited(again) });
+        } else {
+          expect({ code, signal }, log.slice(-30).join('')).toEqual({ code: 0, signal: null });
+          runs.delete(slot);
+        }
+      });
     }
     expect(kills).toBeGreaterThanOrEqual(KILLS);
     // A run that ended while the other still had cards in flight: one last run per reader resumes nothing or finishes its own.

@@ -17,6 +17,7 @@ await reg.enqueue(ids.map((id) => ({ id })));
 const batch = await reg.startBatch('crash test', { stations: station === undefined ? [] : [station] });
 process.stdout.write('ready\n');
 for (let item = await reg.claimNext(batch.id, station); item !== undefined; item = await reg.claimNext(batch.id, station)) {
+  process.stdout.write('claimed\n'); // the parent counts these to kill while work remains
   const documentNumber = item.idNumber.slice(3);
   let cur = item;
   if (cur.status === 'pending' || cur.status === 'personalizing') cur = await reg.markPersonalizing(cur, cur.chipSerial ?? `CHIP-${cur.cardId}`);

@@ -15,37 +15,43 @@ import { newRegistryTarget, stopRegistryEngines, type Engine } from '../../helpe
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const CHILD = join(import.meta.dirname, 'crash-child.ts');
-const COUNT = 200;
 afterAll(stopRegistryEngines);
 
 interface Run {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
   readonly end: Promise<{ finished: boolean; killed: boolean }>;
+  /** Resolves once the child has claimed `n` records since it started (or has ended). */
+  claimed(n: number): Promise<void>;
 }
 
-function start(db: string, station: string | undefined): Run {
+function start(db: string, station: string | undefined, count: number): Run {
   // node itself, not the tsx wrapper: SIGKILL must hit the process that holds the database.
-  const args = ['--import', 'tsx', CHILD, db, String(COUNT), ...(station === undefined ? [] : [station])];
+  const args = ['--import', 'tsx', CHILD, db, String(count), ...(station === undefined ? [] : [station])];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let onReady = (): void => undefined;
   const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const waiting: { n: number; resolve: () => void }[] = [];
+  const claims = (): number => out.split('claimed\n').length - 1;
   child.stdout!.on('data', (d: Buffer) => {
     out += d.toString();
     if (out.includes('ready\n')) onReady();
+    for (const w of waiting.filter((w) => claims() >= w.n)) w.resolve();
   });
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const end = new Promise<{ finished: boolean; killed: boolean }>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       onReady();
+      waiting.forEach((w) => w.resolve());
       if (signal === null && code !== 0) reject(new Error(`child failed (${code}): ${err}`));
       else resolve({ finished: out.includes('done\n'), killed: signal === 'SIGKILL' });
     });
   });
-  return { child, ready, end };
+  const claimed = (n: number): Promise<void> => new Promise((resolve) => (claims() >= n ? resolve() : waiting.push({ n, resolve })));
+  return { child, ready, end, claimed };
 }
 
 /** The invariants that must hold after any crash, read in one snapshot. */
@@ -75,20 +81,25 @@ async function checkConsistent(db: string): Promise<{ issued: number }> {
   }
 }
 
-describe.each<[Engine, (string | undefined)[], number]>([
-  ['sqlite', [undefined], 100],
-  ['postgres', ['Station A', 'Station B'], 400],
-])('SIGKILL in the middle of registry transactions on %s', (engine, stations, maxDelayMs) => {
+// On PostgreSQL the station not being killed runs on meanwhile, so its queue must outlast ten
+// restarts of the other (a node start each): more records there.
+describe.each<[Engine, (string | undefined)[], number, number]>([
+  ['sqlite', [undefined], 20, 200],
+  ['postgres', ['Station A', 'Station B'], 40, 1200],
+])('SIGKILL in the middle of registry transactions on %s', (engine, stations, maxDelayMs, COUNT) => {
   it('keeps registry and audit log consistent after every kill, and finishes with each citizen issued once', async () => {
     const db = await newRegistryTarget(engine);
-    const runs = new Map(stations.map((s) => [s, start(db, s)]));
+    const runs = new Map(stations.map((s) => [s, start(db, s, COUNT)]));
     let kills = 0;
     let lastIssued = 0;
     for (let round = 0; round < 40 && kills < 12 && runs.size > 0; round++) {
       const pick = [...runs.keys()][Math.floor(Math.random() * runs.size)];
       const run = runs.get(pick)!;
       await run.ready;
-      const timer = setTimeout(() => run.child.kill('SIGKILL'), Math.floor(Math.random() * maxDelayMs));
+      // A few records in (counted, so that a fast machine cannot finish the queue before the kill),
+      // then a random moment inside the transactions of the next ones.
+      let timer: NodeJS.Timeout | undefined;
+      void run.claimed(1 + Math.floor(Math.random() * 6)).then(() => (timer = setTimeout(() => run.child.kill('SIGKILL'), Math.floor(Math.random() * maxDelayMs))));
       const r = await run.end;
       clearTimeout(timer);
       if (r.killed && !r.finished) kills++;
@@ -96,15 +107,15 @@ describe.each<[Engine, (string | undefined)[], number]>([
       expect(issued).toBeGreaterThanOrEqual(lastIssued); // a crash never undoes an issue
       lastIssued = issued;
       if (r.finished) runs.delete(pick);
-      else runs.set(pick, start(db, pick));
+      else runs.set(pick, start(db, pick, COUNT));
     }
     for (const run of runs.values()) run.child.kill('SIGKILL');
     await Promise.all([...runs.values()].map((r) => r.end));
     expect(kills).toBeGreaterThanOrEqual(10);
     // the last runs complete the queue, every station resuming its own cards
     for (const s of stations) {
-      let final = await start(db, s).end;
-      while (!final.finished) final = await start(db, s).end;
+      let final = await start(db, s, COUNT).end;
+      while (!final.finished) final = await start(db, s, COUNT).end;
     }
     expect((await checkConsistent(db)).issued).toBe(COUNT);
     const reg = await Registry.open(db, { create: false });
