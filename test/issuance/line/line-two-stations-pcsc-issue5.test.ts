@@ -223,10 +223,16 @@ async function openBatches(db: string): Promise<number> {
   }
 }
 
-/** The process `pid` has started a batch on the registry. */
+/** The process `pid` has started a batch on the registry (false while the file or its schema is still being made). */
 async function batchOf(db: string, pid: number): Promise<boolean> {
   if (!fs.existsSync(db)) return false;
-  const registry = await Registry.open(db, { create: false, actor: 'checker@test' });
+  let registry: Registry;
+  try {
+    registry = await Registry.open(db, { create: false, actor: 'checker@test' });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'REGISTRY_NOT_A_REGISTRY') return false; // the run has not made the schema yet
+    throw e;
+  }
   try {
     return (await registry.store.read((tx) => tx.get('SELECT 1 AS x FROM batches WHERE owner_pid = ?', pid))) !== undefined;
   } finally {
