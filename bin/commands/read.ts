@@ -1,5 +1,5 @@
 /**
- * `cancuoc read [--reader NAME] (--can CAN | --mrz DOCNO,YYMMDD,YYMMDD | --id ID12) --out DIR [--wait S]`:
+ * `cancuoc read [--reader NAME] (--can CAN | --mrz DOCNO,YYMMDD,YYMMDD | --id ID12) --out DIR [--force] [--wait S]`:
  * opens a card over PC/SC (PACE with the CAN or the MRZ key, BAC when the chip has no PACE) and
  * dumps every file it gives as CardAccess.bin, COM.bin, SOD.bin, DG1.bin … — the names
  * `cancuoc verify --dir` and `lds verify` read back.
@@ -11,10 +11,9 @@
  *
  * The card options and the way a card is opened are shared with `cancuoc verify`.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../src/crypto/file-io.js';
+import { checkOutputDir, replaceDirectory, writeFileAtomic } from '../../src/crypto/file-io.js';
 import { loadTerminal } from '../../src/crypto/terminal-pki.js';
 import { canFromId, documentNumberFromId } from '../../src/lds/cccd-id.js';
 import { CancuocError, ValidationError } from '../../src/lds/errors.js';
@@ -108,8 +107,11 @@ export function registerRead(program: Command): void {
   cardOptions(program.command('read').description('read every file of a card (PACE or BAC) into a directory'))
     .requiredOption('--out <dir>', 'directory for CardAccess.bin, COM.bin, SOD.bin, DG1.bin, …')
     .option('--terminal <dir>', 'inspection system from `pki terminal`: Chip and Terminal Authentication, then DG3 (docs/eac.md)')
-    .action(async (opts: CardCliOptions & { out: string; terminal?: string }) => {
+    .option('--force', 'replace an existing, non-empty output folder (the whole dump)')
+    .action(async (opts: CardCliOptions & { out: string; terminal?: string; force?: boolean }) => {
       const { access, label } = accessFromOptions(opts);
+      const force = opts.force === true;
+      await checkOutputDir(opts.out, force); // before the card is touched: two dumps never mix
       const terminal = opts.terminal === undefined ? undefined : await loadTerminal(opts.terminal);
       const session = await openSession(await connectCard(opts), access).catch((e: unknown) => {
         terminal?.close();
@@ -130,9 +132,10 @@ export function registerRead(program: Command): void {
           taLine = `Terminal Authentication: ${eac.check.reason}\n`;
           if (eac.check.status === 'fail') process.exitCode = EXIT.noCard;
         }
-        await mkdir(opts.out, { recursive: true, mode: 0o700 });
-        // Personal data: readable by the owner only.
-        for (const [name, bytes] of files) await writeFileAtomic(join(opts.out, `${name}.bin`), bytes, 0o600);
+        // Personal data: readable by the owner only; the folder appears whole or not at all.
+        await replaceDirectory(opts.out, force, async (staging) => {
+          for (const [name, bytes] of files) await writeFileAtomic(join(staging, `${name}.bin`), bytes, 0o600);
+        });
         const lines = outcomes.map((o) =>
           o.status === 'read' ? `  ${o.name}.bin  ${o.length} bytes` : `  ${o.name}  not read: ${o.status}${o.code ? ` (${o.code})` : ''}`,
         );

@@ -4,7 +4,7 @@
  * its dump, a wrong CAN, and two tamper-matrix cases give their verdicts and exit codes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,23 @@ describe.skipIf(!status.available)('cancuoc read / verify over pcscd + vpcd', ()
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/access denied: wrong CAN or MRZ key/);
   });
+
+  it('read into a non-empty folder: refused (exit 4) and the folder untouched; --force replaces the whole dump', () => {
+    const dir = join(work, 'not-empty');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'DG1.bin'), 'another citizen');
+    const refused = runCli(['read', '--reader', slot.reader, '--can', card.can, '--out', dir]);
+    expect(refused.status).toBe(4);
+    expect(refused.stderr).toMatch(/output folder is not empty/);
+    expect(readdirSync(dir)).toEqual(['DG1.bin']);
+    expect(readFileSync(join(dir, 'DG1.bin'), 'utf8')).toBe('another citizen');
+
+    const forced = runCli(['read', '--reader', slot.reader, '--can', card.can, '--out', dir, '--force']);
+    expect(forced.stderr).toBe('');
+    expect(forced.status).toBe(0);
+    expect(readFileSync(join(dir, 'DG1.bin')).equals(Buffer.from(card.files.get('DG1')!))).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual([...card.files.keys()].filter((n) => n !== 'DG3').map((n) => `${n}.bin`).sort());
+  }, 120_000);
 
   it('AA signature wrong (chip key differs from DG15): INVALID, exit 1', async () => {
     await serve({ set: card, aaKey: newChipKey() });
