@@ -4,7 +4,7 @@
  * transactions are BEGIN IMMEDIATE (the write lock first, so two processes never interleave) and,
  * within one process, run one after another: the connection is shared by every station.
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CancuocError, ValidationError } from '../lds/errors.js';
@@ -21,6 +21,8 @@ const DIALECT: Dialect = Object.freeze({
 });
 
 const BUSY_TIMEOUT_MS = 10_000;
+/** A registry in a folder this user cannot write is read into memory; larger than this, it must be copied. */
+const READONLY_COPY_MAX = 512 * 1024 * 1024;
 
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
@@ -136,6 +138,11 @@ function openDatabase(path: string, readonly: boolean, mustExist: boolean): Db {
     const code = String((e as { code?: string }).code);
     if (!/^SQLITE_(CANTOPEN|READONLY)/.test(code) || folderWritable(path)) throw e;
     // no WAL index can be made here and none exists, so the file holds every commit: read a copy
+    const size = statSync(path).size;
+    if (size > READONLY_COPY_MAX) {
+      const mib = (n: number) => `${Math.ceil(n / 1024 / 1024)} MiB`;
+      throw new ValidationError('REGISTRY_TOO_LARGE_READONLY', `registry of ${mib(size)} in a folder this user cannot write: SQLite needs its WAL index beside it, and a copy is read into memory only up to ${mib(READONLY_COPY_MAX)}; copy it into a writable folder`, { file: path });
+    }
     const image = readFileSync(path);
     if (image[18] === 2 && image[19] === 2) image.fill(1, 18, 20); // WAL → rollback header (sqlite.org/fileformat2.html §1.3.3)
     return new Database(image, { readonly: true });

@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, openSync, readFileSync, readdirSync, truncateSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../../../src/issuance/registry.js';
@@ -78,22 +78,29 @@ describe('read commands never write', () => {
     expect(r.stderr).toContain(bad);
   });
 
-  it('12: a 0444 copy in a 0555 folder is checked by a user who cannot write there', () => {
-    const ro = join(dir, 'auditor');
+  /** A 0444 copy of the registry (made longer by `grow` bytes of holes) in a 0555 folder. */
+  function auditorCopy(name: string, grow = 0): string {
+    const ro = join(dir, name);
     mkdirSync(ro);
     copyFileSync(db, join(ro, 'registry.sqlite'));
+    if (grow > 0) truncateSync(join(ro, 'registry.sqlite'), readFileSync(db).length + grow);
     chmodSync(join(ro, 'registry.sqlite'), 0o444);
     chmodSync(ro, 0o555);
     chmodSync(dir, 0o755);
-    const asNobody = (args: string[]) =>
-      spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'bin/cli.ts'), ...args], {
-        cwd: ROOT,
-        uid: 65534,
-        gid: 65534,
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
-        timeout: 120_000,
-      });
+    return ro;
+  }
+  const asNobody = (args: string[]) =>
+    spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'bin/cli.ts'), ...args], {
+      cwd: ROOT,
+      uid: 65534,
+      gid: 65534,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
+      timeout: 120_000,
+    });
+
+  it('12: a 0444 copy in a 0555 folder is checked by a user who cannot write there', () => {
+    const ro = auditorCopy('auditor');
     const audit = asNobody(['audit', 'verify', '--db', join(ro, 'registry.sqlite')]);
     expect(audit.stderr).toBe('');
     expect(audit.status).toBe(0);
@@ -101,6 +108,14 @@ describe('read commands never write', () => {
     const show = asNobody(['registry', 'show', '099012345', '--db', join(ro, 'registry.sqlite')]);
     expect(show.status, show.stderr).toBe(0);
     expect(show.stdout).toMatch(/card 1: issued .*document 099012345, chip CHIP-1/);
+    expect(readdirSync(ro)).toEqual(['registry.sqlite']);
+  });
+
+  it('12: such a copy too large to read into memory is refused with what to do, exit 4, nothing read or written', () => {
+    const ro = auditorCopy('auditor-large', 600 * 1024 * 1024);
+    const r = asNobody(['audit', 'verify', '--db', join(ro, 'registry.sqlite')]);
+    expectRefused(r, 'MiB in a folder this user cannot write');
+    expect(r.stderr).toContain('copy it into a writable folder');
     expect(readdirSync(ro)).toEqual(['registry.sqlite']);
   });
 });
