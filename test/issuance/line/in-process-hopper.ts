@@ -16,7 +16,7 @@ import { VirtualChip } from '../../../src/card/chip.js';
 import { blankImage } from '../../../src/card/image.js';
 import { initPki, loadPki, type Pki } from '../../../src/crypto/pki.js';
 import { hex } from '../../../src/lds/bytes.js';
-import type { CardStation } from '../../../src/issuance/production-line.js';
+import type { CardStation } from '../../../src/issuance/line-card.js';
 import { loadQueueFile, type QueueEntry } from '../../../src/issuance/queue-file.js';
 import { InProcessTransport } from '../../../src/reader/in-process.js';
 import { TrustStore } from '../../../src/reader/trust-store.js';

@@ -10,7 +10,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { runProductionLine, type CardStation, type LineCardResult } from '../../../src/issuance/production-line.js';
+import type { CardStation } from '../../../src/issuance/line-card.js';
+import { runProductionLine, type LineCardResult } from '../../../src/issuance/production-line.js';
 import { Registry } from '../../../src/issuance/registry.js';
 import { InProcessHopper, serialOf, sodHashOf, useLineFixture } from './in-process-hopper.js';
 
