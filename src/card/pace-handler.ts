@@ -20,19 +20,8 @@ import { randomBytes } from 'node:crypto';
 import { SW, type CommandApdu } from '../lds/apdu.js';
 import { decodeCardAccess, paceOptions } from '../lds/card-access.js';
 import { CancuocError } from '../lds/errors.js';
-import {
-  decodeAuthData,
-  decodePaceMseSetAt,
-  encodeAuthData,
-  PACE_GA,
-  paceChipKeyAgreement,
-  paceChipMap,
-  paceChipMutualAuth,
-  paceChipStart,
-  paceProtocol,
-  type PaceSetup,
-  type PaceState,
-} from '../crypto/pace.js';
+import { paceChipKeyAgreement, paceChipMap, paceChipMutualAuth, paceChipStart, paceProtocol, type PaceSetup, type PaceState } from '../crypto/pace.js';
+import { decodeAuthData, decodePaceMseSetAt, encodeAuthData, PACE_GA } from '../crypto/pace-apdu.js';
 import { domainParameters, groupOf } from '../crypto/curves.js';
 import { SW_AUTHENTICATION_FAILED } from './access-attempts.js';
 import { compressPublicKey } from '../crypto/terminal-auth.js';

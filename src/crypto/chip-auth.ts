@@ -14,7 +14,8 @@ import { encodeTlv } from '../lds/tlv.js';
 import type { CipherName } from './cipher.js';
 import { groupOf, scalarFromBytes, type DomainParameters, type Group } from './curves.js';
 import { kdf, KDF_ENC, KDF_MAC } from './kdf.js';
-import { CIPHER_ARCS, decodeAuthData, decodeDataObjects, encodeAuthData, type KeyAgreement } from './pace.js';
+import { CIPHER_ARCS, type KeyAgreement } from './pace.js';
+import { decodeAuthData, decodeDataObjects, encodeAuthData } from './pace-apdu.js';
 
 export interface ChipAuthProtocol {
   readonly oid: string;

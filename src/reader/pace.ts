@@ -14,20 +14,8 @@ import { paceOptions, type PaceOption } from '../lds/card-access.js';
 import { ValidationError } from '../lds/errors.js';
 import type { SecurityInfos } from '../lds/security-infos.js';
 import { domainParameters, type DomainParameters } from '../crypto/curves.js';
-import {
-  decodeAuthData,
-  encodeAuthData,
-  encodePaceMseSetAt,
-  PACE_GA,
-  paceTerminalFinish,
-  paceTerminalKeyAgreement,
-  paceTerminalMap,
-  paceTerminalMutualAuth,
-  paceTerminalStart,
-  type AuthDataSpec,
-  type PacePassword,
-  type PaceResult,
-} from '../crypto/pace.js';
+import { paceTerminalFinish, paceTerminalKeyAgreement, paceTerminalMap, paceTerminalMutualAuth, paceTerminalStart, type PacePassword, type PaceResult } from '../crypto/pace.js';
+import { decodeAuthData, encodeAuthData, encodePaceMseSetAt, PACE_GA, type AuthDataSpec } from '../crypto/pace-apdu.js';
 import { CardStatusError, expectSuccess, type Exchange } from './secure-transport.js';
 
 /** The PACE run a terminal picked from EF.CardAccess. */

@@ -8,18 +8,8 @@ import { concat, fromHex, hex } from '../../src/lds/bytes.js';
 import { commandApdu, decodeResponseApdu, encodeCommandApdu, type ResponseApdu } from '../../src/lds/apdu.js';
 import { encodeTlv } from '../../src/lds/tlv.js';
 import { bacKeys, terminalAuthenticationData, terminalCompleteAuthentication } from '../../src/crypto/bac.js';
-import {
-  decodeAuthData,
-  encodeAuthData,
-  encodePaceMseSetAt,
-  PACE_GA,
-  paceTerminalFinish,
-  paceTerminalKeyAgreement,
-  paceTerminalMap,
-  paceTerminalMutualAuth,
-  paceTerminalStart,
-  type PacePassword,
-} from '../../src/crypto/pace.js';
+import { paceTerminalFinish, paceTerminalKeyAgreement, paceTerminalMap, paceTerminalMutualAuth, paceTerminalStart, type PacePassword } from '../../src/crypto/pace.js';
+import { decodeAuthData, encodeAuthData, encodePaceMseSetAt, PACE_GA } from '../../src/crypto/pace-apdu.js';
 import { SecureMessaging } from '../../src/crypto/secure-messaging.js';
 import { VirtualChip } from '../../src/card/chip.js';
 

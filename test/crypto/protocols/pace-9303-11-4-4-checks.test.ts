@@ -8,24 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from '../../../src/lds/bytes.js';
 import { CancuocError, ParseError, ValidationError } from '../../../src/lds/errors.js';
-import {
-  decodeAuthData,
-  decodePaceMseSetAt,
-  encodePaceMseSetAt,
-  PACE_GA,
-  PACE_PROTOCOLS,
-  paceChipKeyAgreement,
-  paceChipMap,
-  paceChipMutualAuth,
-  paceChipStart,
-  paceProtocol,
-  paceTerminalFinish,
-  paceTerminalKeyAgreement,
-  paceTerminalMap,
-  paceTerminalMutualAuth,
-  paceTerminalStart,
-  type PaceSetup,
-} from '../../../src/crypto/pace.js';
+import { PACE_PROTOCOLS, paceChipKeyAgreement, paceChipMap, paceChipMutualAuth, paceChipStart, paceProtocol, paceTerminalFinish, paceTerminalKeyAgreement, paceTerminalMap, paceTerminalMutualAuth, paceTerminalStart, type PaceSetup } from '../../../src/crypto/pace.js';
+import { decodeAuthData, decodePaceMseSetAt, encodePaceMseSetAt, PACE_GA } from '../../../src/crypto/pace-apdu.js';
 
 const h = (s: string) => fromHex(s);
 const can = (c: string) => ({ kind: 'can', can: c }) as const;

@@ -5,22 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from '../../../src/lds/bytes.js';
-import {
-  decodeAuthData,
-  encodeAuthData,
-  encodePaceMseSetAt,
-  PACE_GA,
-  paceChipKeyAgreement,
-  paceChipMap,
-  paceChipMutualAuth,
-  paceChipStart,
-  paceTerminalFinish,
-  paceTerminalKeyAgreement,
-  paceTerminalMap,
-  paceTerminalMutualAuth,
-  paceTerminalStart,
-  type PaceSetup,
-} from '../../../src/crypto/pace.js';
+import { paceChipKeyAgreement, paceChipMap, paceChipMutualAuth, paceChipStart, paceTerminalFinish, paceTerminalKeyAgreement, paceTerminalMap, paceTerminalMutualAuth, paceTerminalStart, type PaceSetup } from '../../../src/crypto/pace.js';
+import { decodeAuthData, encodeAuthData, encodePaceMseSetAt, PACE_GA } from '../../../src/crypto/pace-apdu.js';
 
 const h = (s: string) => fromHex(s);
 const up = (b: Uint8Array) => hex(b).toUpperCase();
