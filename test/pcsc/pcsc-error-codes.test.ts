@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { fromPcsc, pcscCodeOf } from '../../src/reader/pcsc.js';
+import { fromPcsc, pcscCodeOf } from '../../src/reader/pcsc-context.js';
 import { CardRemovedError, NoReaderError, TimeoutError, TransportError } from '../../src/reader/transport.js';
 
 describe('PC/SC return codes become error classes', () => {
