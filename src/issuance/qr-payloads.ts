@@ -7,7 +7,7 @@ import { parseCertificate } from '../crypto/certificates.js';
 import type { Signer } from '../crypto/signer.js';
 import { hex } from '../lds/bytes.js';
 import { encodeCccdText } from '../qr/cccd-text.js';
-import { signVds } from '../qr/vds.js';
+import { signVds } from '../qr/vds-sign.js';
 import { encodeCccdSealFeatures, VN_CCCD_PROFILE, type CccdSealData } from '../qr/vds-profile.js';
 import type { CitizenRecord } from './citizen.js';
 

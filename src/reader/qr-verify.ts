@@ -5,7 +5,8 @@
  */
 import { attempt } from '../lds/errors.js';
 import { parseCccdText } from '../qr/cccd-text.js';
-import { decodeVds, verifyVds, type VdsSeal } from '../qr/vds.js';
+import { decodeVds, type VdsSeal } from '../qr/vds.js';
+import { verifyVds } from '../qr/vds-sign.js';
 import { decodeVdsFeatures, isCccdSeal, readCccdSeal } from '../qr/vds-profile.js';
 import type { QrChipCheck } from './qr-check.js';
 import { sealSignerDecision } from './seal-trust.js';

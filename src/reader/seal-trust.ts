@@ -5,7 +5,7 @@
  * (signer-policy.ts: extKeyUsage 2.23.136.1.1.14.2), not a Document Signer or any other key
  * under the CSCA, signing within its private key usage period.
  */
-import type { TrustDecision } from '../qr/vds.js';
+import type { TrustDecision } from '../qr/vds-sign.js';
 import { equalBytes } from '../lds/bytes.js';
 import { roleProblem } from './signer-policy.js';
 import { isSignedBy, type TrustStore } from './trust-store.js';

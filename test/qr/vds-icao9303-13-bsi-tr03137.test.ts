@@ -11,7 +11,8 @@ import { fromPem } from '../../src/crypto/certificates.js';
 import { fromHex, hex } from '../../src/lds/bytes.js';
 import { ParseError } from '../../src/lds/errors.js';
 import { decodeVdsFeatures } from '../../src/qr/vds-profile.js';
-import { decodeVds, decodeVdsDate, encodeVds, encodeVdsDate, verifyVds, verifyVdsSignature, type VdsSeal } from '../../src/qr/vds.js';
+import { decodeVds, decodeVdsDate, encodeVds, encodeVdsDate, type VdsSeal } from '../../src/qr/vds.js';
+import { verifyVds, verifyVdsSignature } from '../../src/qr/vds-sign.js';
 import { issuerOf } from '../../src/crypto/certificates.js';
 
 const DIR = join(import.meta.dirname, '../vectors/vds');

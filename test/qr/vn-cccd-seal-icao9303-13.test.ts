@@ -15,7 +15,8 @@ import { hex } from '../../src/lds/bytes.js';
 import { ParseError } from '../../src/lds/errors.js';
 import { parseCitizenRecord, type CitizenRecord } from '../../src/issuance/citizen.js';
 import { cccdSeal } from '../../src/issuance/qr-payloads.js';
-import { decodeVds, encodeVds, verifyVds } from '../../src/qr/vds.js';
+import { decodeVds, encodeVds } from '../../src/qr/vds.js';
+import { verifyVds } from '../../src/qr/vds-sign.js';
 import { readCccdSeal } from '../../src/qr/vds-profile.js';
 
 const work = mkdtempSync(join(tmpdir(), 'cancuoc-vds-'));

@@ -19,7 +19,8 @@ import { decodeDg2 } from '../../../src/lds/dg2.js';
 import { decodeDg3 } from '../../../src/lds/dg3.js';
 import { ValidationError } from '../../../src/lds/errors.js';
 import { decodeTlv } from '../../../src/lds/tlv.js';
-import { decodeVds, verifyVdsSignature } from '../../../src/qr/vds.js';
+import { decodeVds } from '../../../src/qr/vds.js';
+import { verifyVdsSignature } from '../../../src/qr/vds-sign.js';
 import { runCli } from '../../helpers/cli.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
