@@ -12,7 +12,7 @@ import { checkIdConsistency } from '../lds/cccd-id.js';
 import { encodeDg1 } from '../lds/dg1.js';
 import type { Dg13Fields } from '../lds/dg13.js';
 import { CancuocError, ValidationError } from '../lds/errors.js';
-import { buildCccdTd1 } from '../lds/mrz.js';
+import { buildCccdTd1 } from '../lds/mrz-cccd.js';
 import { vietnameseMrzName } from '../lds/transliterate.js';
 
 export interface CitizenRecord {

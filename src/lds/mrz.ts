@@ -1,7 +1,7 @@
 /**
  * The machine readable zone: check digits (ICAO 9303-3 (8th ed.) §4.9), TD1 (9303-5 §4.2.2,
  * 3 × 30) and TD3 (9303-4 §4.2.2, 2 × 44), the BAC/PACE key string MRZ_information
- * (9303-11 §9.7.2, App. D.2), and the vn-cccd TD1 profile (docs/cccd-profile.md).
+ * (9303-11 §9.7.2, App. D.2). The vn-cccd TD1 profile is in mrz-cccd.ts.
  *
  * Parsing reports every check digit instead of throwing on a wrong one; it throws ParseError
  * only for a wrong length or a character that may not stand where it is. Offsets in errors
@@ -50,7 +50,8 @@ export interface MrzCheck {
   readonly valid: boolean;
 }
 
-function check(data: string, digit: string): MrzCheck {
+/** A check digit as read, with whether it is right. */
+export function mrzCheck(data: string, digit: string): MrzCheck {
   return Object.freeze({ data, digit, valid: digit === checkDigit(data) });
 }
 
@@ -193,7 +194,7 @@ export function parseMrz(input: string | readonly string[], at: MrzLocation = {}
 function parseTd1(lines: string[]): Mrz {
   const [l1, l2, l3] = lines as [string, string, string];
   let documentNumber = l1.slice(5, 14);
-  let docCheck = check(documentNumber, l1[14]!);
+  let docCheck = mrzCheck(documentNumber, l1[14]!);
   let optionalData1 = l1.slice(15, 30);
   // ICAO 9303-5 §4.2.2 note j: '<' at position 15 marks a long number continued in positions
   // 16ff., ended by its check digit and a filler; the check digit covers 6–14 and 16–end.
@@ -201,16 +202,16 @@ function parseTd1(lines: string[]): Mrz {
     const end = optionalData1.indexOf('<');
     const cdAt = end < 0 ? optionalData1.length - 1 : end - 1;
     documentNumber += optionalData1.slice(0, cdAt);
-    docCheck = check(documentNumber, optionalData1[cdAt]!);
+    docCheck = mrzCheck(documentNumber, optionalData1[cdAt]!);
     optionalData1 = end < 0 ? '' : optionalData1.slice(end + 1);
   }
   const { primary, secondary } = splitName(l3);
   // ICAO 9303-5 §4.2.4: composite over line 1 pos 6–30, line 2 pos 1–7, 9–15, 19–29.
-  const composite = check(l1.slice(5, 30) + l2.slice(0, 7) + l2.slice(8, 15) + l2.slice(18, 29), l2[29]!);
+  const composite = mrzCheck(l1.slice(5, 30) + l2.slice(0, 7) + l2.slice(8, 15) + l2.slice(18, 29), l2[29]!);
   const checks = {
     documentNumber: docCheck,
-    dateOfBirth: check(l2.slice(0, 6), l2[6]!),
-    dateOfExpiry: check(l2.slice(8, 14), l2[14]!),
+    dateOfBirth: mrzCheck(l2.slice(0, 6), l2[6]!),
+    dateOfExpiry: mrzCheck(l2.slice(8, 14), l2[14]!),
     composite,
   };
   return freezeMrz({
@@ -240,9 +241,9 @@ function parseTd3(lines: string[]): Mrz {
   const personalCheck: MrzCheck =
     l2[42] === '<' && /^<*$/.test(personal)
       ? Object.freeze({ data: personal, digit: '<', valid: true })
-      : check(personal, l2[42]!);
+      : mrzCheck(personal, l2[42]!);
   // ICAO 9303-4 §4.2.4: composite over line 2 pos 1–10, 14–20, 22–43.
-  const composite = check(l2.slice(0, 10) + l2.slice(13, 20) + l2.slice(21, 43), l2[43]!);
+  const composite = mrzCheck(l2.slice(0, 10) + l2.slice(13, 20) + l2.slice(21, 43), l2[43]!);
   return freezeMrz({
     format: 'TD3',
     lines: Object.freeze([...lines]),
@@ -259,9 +260,9 @@ function parseTd3(lines: string[]): Mrz {
     primaryIdentifier: primary,
     secondaryIdentifier: secondary,
     checks: {
-      documentNumber: check(l2.slice(0, 9), l2[9]!),
-      dateOfBirth: check(l2.slice(13, 19), l2[19]!),
-      dateOfExpiry: check(l2.slice(21, 27), l2[27]!),
+      documentNumber: mrzCheck(l2.slice(0, 9), l2[9]!),
+      dateOfBirth: mrzCheck(l2.slice(13, 19), l2[19]!),
+      dateOfExpiry: mrzCheck(l2.slice(21, 27), l2[27]!),
       optionalData: personalCheck,
       composite,
     },
@@ -294,7 +295,8 @@ export interface MrzInput {
   readonly name: string;
 }
 
-function field(value: unknown, name: string, max: number, allowed: RegExp = ANY, exact = false): string {
+/** `value` when it is a string of at most (`exact`: exactly) `max` characters matching `allowed`. */
+export function mrzField(value: unknown, name: string, max: number, allowed: RegExp = ANY, exact = false): string {
   if (typeof value !== 'string') throw new TypeError(`"${name}" expected a string`);
   if (!allowed.test(value) || (exact ? value.length !== max : value.length > max)) {
     throw new ValidationError(
@@ -311,8 +313,8 @@ const DATE = /^[0-9<]{6}$/;
 
 /** TD1, 3 × 30, every check digit computed (ICAO 9303-5 §4.2.2). Long document numbers per note j. */
 export function buildTd1(input: MrzInput): readonly [string, string, string] {
-  const docNo = field(input.documentNumber, 'documentNumber', 22);
-  const opt1 = field(input.optionalData1 ?? '', 'optionalData1', 15);
+  const docNo = mrzField(input.documentNumber, 'documentNumber', 22);
+  const opt1 = mrzField(input.optionalData1 ?? '', 'optionalData1', 15);
   let line1Data: string;
   if (docNo.length <= 9) {
     const d = pad(docNo, 9);
@@ -326,16 +328,16 @@ export function buildTd1(input: MrzInput): readonly [string, string, string] {
     }
     line1Data = docNo.slice(0, 9) + '<' + pad(extension + opt1, 15);
   }
-  const code = pad(field(input.documentCode, 'documentCode', 2, ALPHA), 2);
-  const line1 = code + pad(field(input.issuingState, 'issuingState', 3, ALPHA), 3) + line1Data;
-  const dob = field(input.dateOfBirth, 'dateOfBirth', 6, DATE, true);
-  const doe = field(input.dateOfExpiry, 'dateOfExpiry', 6, DATE, true);
-  const sex = field(input.sex, 'sex', 1, SEX, true);
-  const nat = pad(field(input.nationality, 'nationality', 3, ALPHA), 3);
-  const opt2 = pad(field(input.optionalData2 ?? '', 'optionalData2', 11), 11);
+  const code = pad(mrzField(input.documentCode, 'documentCode', 2, ALPHA), 2);
+  const line1 = code + pad(mrzField(input.issuingState, 'issuingState', 3, ALPHA), 3) + line1Data;
+  const dob = mrzField(input.dateOfBirth, 'dateOfBirth', 6, DATE, true);
+  const doe = mrzField(input.dateOfExpiry, 'dateOfExpiry', 6, DATE, true);
+  const sex = mrzField(input.sex, 'sex', 1, SEX, true);
+  const nat = pad(mrzField(input.nationality, 'nationality', 3, ALPHA), 3);
+  const opt2 = pad(mrzField(input.optionalData2 ?? '', 'optionalData2', 11), 11);
   const l2 = dob + checkDigit(dob) + sex + doe + checkDigit(doe) + nat + opt2;
   const composite = checkDigit(line1.slice(5, 30) + l2.slice(0, 7) + l2.slice(8, 15) + l2.slice(18, 29));
-  const name = pad(field(input.name, 'name', 30, ALPHA), 30);
+  const name = pad(mrzField(input.name, 'name', 30, ALPHA), 30);
   return Object.freeze([line1, l2 + composite, name] as const);
 }
 
@@ -345,17 +347,17 @@ export function buildTd3(input: MrzInput): readonly [string, string] {
     throw new ValidationError('MRZ_FIELD_INVALID', 'TD3 has no second optional data field', { field: 'optionalData2' });
   }
   const line1 =
-    pad(field(input.documentCode, 'documentCode', 2, ALPHA), 2) +
-    pad(field(input.issuingState, 'issuingState', 3, ALPHA), 3) +
-    pad(field(input.name, 'name', 39, ALPHA), 39);
-  const docNo = pad(field(input.documentNumber, 'documentNumber', 9), 9);
-  const dob = field(input.dateOfBirth, 'dateOfBirth', 6, DATE, true);
-  const doe = field(input.dateOfExpiry, 'dateOfExpiry', 6, DATE, true);
-  const personal = pad(field(input.optionalData1 ?? '', 'optionalData1', 14), 14);
+    pad(mrzField(input.documentCode, 'documentCode', 2, ALPHA), 2) +
+    pad(mrzField(input.issuingState, 'issuingState', 3, ALPHA), 3) +
+    pad(mrzField(input.name, 'name', 39, ALPHA), 39);
+  const docNo = pad(mrzField(input.documentNumber, 'documentNumber', 9), 9);
+  const dob = mrzField(input.dateOfBirth, 'dateOfBirth', 6, DATE, true);
+  const doe = mrzField(input.dateOfExpiry, 'dateOfExpiry', 6, DATE, true);
+  const personal = pad(mrzField(input.optionalData1 ?? '', 'optionalData1', 14), 14);
   const personalCd = /^<*$/.test(personal) ? '<' : checkDigit(personal);
   const l2 =
-    docNo + checkDigit(docNo) + pad(field(input.nationality, 'nationality', 3, ALPHA), 3) + dob + checkDigit(dob) +
-    field(input.sex, 'sex', 1, SEX, true) + doe + checkDigit(doe) + personal + personalCd;
+    docNo + checkDigit(docNo) + pad(mrzField(input.nationality, 'nationality', 3, ALPHA), 3) + dob + checkDigit(dob) +
+    mrzField(input.sex, 'sex', 1, SEX, true) + doe + checkDigit(doe) + personal + personalCd;
   const composite = checkDigit(l2.slice(0, 10) + l2.slice(13, 20) + l2.slice(21, 43));
   return Object.freeze([line1, l2 + composite] as const);
 }
@@ -366,76 +368,13 @@ export function buildTd3(input: MrzInput): readonly [string, string] {
  * (ICAO 9303-11 §9.7.2 and App. D.2, which also gives the long-number form).
  */
 export function mrzInformation(documentNumber: string, dateOfBirth: string, dateOfExpiry: string): string {
-  const d = pad(field(documentNumber, 'documentNumber', 22), 9);
-  const dob = field(dateOfBirth, 'dateOfBirth', 6, DATE, true);
-  const doe = field(dateOfExpiry, 'dateOfExpiry', 6, DATE, true);
+  const d = pad(mrzField(documentNumber, 'documentNumber', 22), 9);
+  const dob = mrzField(dateOfBirth, 'dateOfBirth', 6, DATE, true);
+  const doe = mrzField(dateOfExpiry, 'dateOfExpiry', 6, DATE, true);
   return d + checkDigit(d) + dob + checkDigit(dob) + doe + checkDigit(doe);
 }
 
 /** MRZ_information read from a parsed MRZ (uses the full document number). */
 export function mrzInformationOf(mrz: Mrz): string {
   return mrzInformation(mrz.documentNumber, mrz.dateOfBirth, mrz.dateOfExpiry);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The vn-cccd TD1 profile (cccd-profile.md, "MRZ (TD1, 3 × 30)")
-
-/**
- * Expiry field for a card with no expiry date ("Không thời hạn"). No public specimen of a
- * Vietnamese card without expiry was found. ICAO 9303-3 §4.8 fills unknown date parts with
- * '<' and §4.9 gives '<' the value 0, so '<<<<<<' has check digit 0; Moldovan ID cards for
- * seniors print exactly `<<<<<<0` (github.com/snifter/MRZCode.NET pull 3, 4), and the `mrz`
- * package accepts it. We write the same.
- */
-export const CCCD_NO_EXPIRY = '<<<<<<';
-
-export interface CccdMrzInput {
-  /** The 12-digit personal ID number. */
-  readonly personalId: string;
-  readonly dateOfBirth: string;
-  readonly sex: 'M' | 'F';
-  /** YYMMDD, or null for no expiry. */
-  readonly dateOfExpiry: string | null;
-  readonly name: string;
-}
-
-const ID12 = /^[0-9]{12}$/;
-
-/** vn-cccd TD1: `ID` `VNM`, last 9 ID digits, the full ID at 16–27, `<<`, check digit over the ID at 30. */
-export function buildCccdTd1(input: CccdMrzInput): readonly [string, string, string] {
-  const id = field(input.personalId, 'personalId', 12, ID12, true);
-  return buildTd1({
-    documentCode: 'ID',
-    issuingState: 'VNM',
-    documentNumber: id.slice(3),
-    optionalData1: id + '<<' + checkDigit(id),
-    dateOfBirth: input.dateOfBirth,
-    sex: input.sex,
-    dateOfExpiry: input.dateOfExpiry ?? CCCD_NO_EXPIRY,
-    nationality: 'VNM',
-    name: input.name,
-  });
-}
-
-export interface CccdMrzProfile {
-  /** The 12-digit ID from positions 16–27, or undefined when they do not hold 12 digits. */
-  readonly personalId: string | undefined;
-  /** Check digit at position 30 over the ID. */
-  readonly personalIdCheck: MrzCheck | undefined;
-  /** The document number equals the last 9 digits of the ID. */
-  readonly documentNumberMatches: boolean;
-  readonly noExpiry: boolean;
-}
-
-/** Reads the vn-cccd profile fields of a parsed TD1 MRZ (reports, never throws). */
-export function readCccdProfile(mrz: Mrz): CccdMrzProfile {
-  const l1 = mrz.lines[0]!;
-  const id = mrz.format === 'TD1' ? l1.slice(15, 27) : '';
-  const isId = ID12.test(id) && l1.slice(27, 29) === '<<';
-  return Object.freeze({
-    personalId: isId ? id : undefined,
-    personalIdCheck: isId ? check(id, l1[29]!) : undefined,
-    documentNumberMatches: isId && mrz.documentNumber === id.slice(3),
-    noExpiry: mrz.dateOfExpiry === CCCD_NO_EXPIRY,
-  });
 }

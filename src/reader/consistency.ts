@@ -8,7 +8,8 @@
  */
 import { checkIdConsistency, documentNumberFromId } from '../lds/cccd-id.js';
 import type { Dg13 } from '../lds/dg13.js';
-import { CCCD_NO_EXPIRY, readCccdProfile, type Mrz } from '../lds/mrz.js';
+import { type Mrz } from '../lds/mrz.js';
+import { CCCD_NO_EXPIRY, readCccdProfile } from '../lds/mrz-cccd.js';
 import { vietnameseMrzName } from '../lds/transliterate.js';
 import type { Check, CheckStatus } from './passive-auth.js';
 

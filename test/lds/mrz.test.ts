@@ -6,17 +6,8 @@
 import { parse } from 'mrz';
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../../src/lds/errors.js';
-import {
-  CCCD_NO_EXPIRY,
-  buildCccdTd1,
-  buildTd1,
-  buildTd3,
-  checkDigit,
-  mrzInformation,
-  mrzInformationOf,
-  parseMrz,
-  readCccdProfile,
-} from '../../src/lds/mrz.js';
+import { buildTd1, buildTd3, checkDigit, mrzInformation, mrzInformationOf, parseMrz } from '../../src/lds/mrz.js';
+import { CCCD_NO_EXPIRY, buildCccdTd1, readCccdProfile } from '../../src/lds/mrz-cccd.js';
 
 /** Every check digit the `mrz` package knows about is valid there. */
 function expectValidElsewhere(lines: readonly string[]): void {

@@ -11,7 +11,7 @@ import { encodeCom } from '../../src/lds/com.js';
 import { encodeDg1 } from '../../src/lds/dg1.js';
 import { encodeDg14 } from '../../src/lds/dg14.js';
 import { encodeDg15 } from '../../src/lds/dg15.js';
-import { buildCccdTd1 } from '../../src/lds/mrz.js';
+import { buildCccdTd1 } from '../../src/lds/mrz-cccd.js';
 import { OID } from '../../src/lds/oid.js';
 import { encodeTlv } from '../../src/lds/tlv.js';
 import type { DocumentSet, DocumentSetManifest } from '../../src/reader/personalize.js';
