@@ -21,7 +21,8 @@ import { openCard, type AccessKey, type CardSession } from '../../src/reader/car
 import { connect, waitForCard, type PcscTransport } from '../../src/reader/pcsc.js';
 import type { TerminalCredentials } from '../../src/reader/terminal-auth.js';
 import { TransportError } from '../../src/reader/transport.js';
-import { CardAccessError, readCardFiles, type FileOutcome } from '../../src/reader/verify.js';
+import { readCardFiles } from '../../src/reader/card-files.js';
+import { CardAccessError, type FileOutcome } from '../../src/reader/verify.js';
 import { terminalAuthAndRead, type EacOutcome } from '../../src/reader/verify-eac.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
