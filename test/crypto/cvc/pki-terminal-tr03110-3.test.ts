@@ -3,7 +3,8 @@
  * the DV (BSI TR-03110-3 v2.21 §2.2, §C.4.1), checked with openpace's cvc-print: it parses each
  * certificate, shows the rights asked for, and verifies the chain from the CVCA.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cvKeyDomain, cvSign, cvVerify } from '../../../src/crypto/cv-certificates.js';
@@ -109,6 +110,39 @@ describe.skipIf(!softHsmAvailable())('pki init + pki terminal on a PKCS#11 token
       } finally {
         t.close();
       }
+    } finally {
+      hsm.remove();
+    }
+  });
+
+  it('pki cvca-rollover on the token: the new CVCA key is made there, never a file; cvc-print verifies the link from the old CVCA', async () => {
+    const hsm = createSoftHsmToken('cancuoc-eac-roll');
+    const root = tempDir();
+    try {
+      const pkiDir = join(root, 'pki');
+      await initPki({ dir: pkiDir, suite: 'ecdsa-p256', country: 'VN', pkcs11: { module: hsm.module, tokenLabel: hsm.tokenLabel, pin: hsm.pin, labelPrefix: 'eac-' } });
+      const filesBefore = readdirSync(pkiDir).sort();
+      const r = runCli(['pki', 'cvca-rollover', '--pki', pkiDir], { ...hsm.env, CANCUOC_PKCS11_PIN: hsm.pin });
+      expect(r.status, r.stderr).toBe(0);
+      // two certificates more, and no key file
+      expect(readdirSync(pkiDir).sort()).toEqual([...filesBefore, 'cvca-00002.cvcert', 'cvca-link-00002.cvcert'].sort());
+      const manifest = JSON.parse(readFileSync(join(pkiDir, 'pki.json'), 'utf8'));
+      expect(manifest.eac).toMatchObject({ cvca: 'cvca-00002.cvcert', key: { kind: 'pkcs11', keyLabel: 'eac-cvca-00002' }, links: ['cvca-link-00002.cvcert'] });
+      expect(JSON.stringify(manifest)).not.toContain(hsm.pin);
+
+      const list = execFileSync('pkcs11-tool', ['--module', hsm.module, '--token-label', hsm.tokenLabel, '--login', '--pin', hsm.pin, '--list-objects', '--type', 'privkey'], { env: hsm.env }).toString();
+      const block = list.split('Private Key Object').find((b) => b.includes('label:      eac-cvca-00002\n'));
+      expect(block).toMatch(/Access:\s+sensitive, always sensitive, never extractable, local/);
+
+      const oldCvca = cert(pkiDir, 'cvca.cvcert');
+      const link = cert(pkiDir, 'cvca-link-00002.cvcert');
+      const next = cert(pkiDir, 'cvca-00002.cvcert');
+      expect([link.car, link.chr, next.car, next.chr]).toEqual(['VNCVCA00001', 'VNCVCA00002', 'VNCVCA00002', 'VNCVCA00002']);
+      expect(printed(join(pkiDir, 'cvca-link-00002.cvcert'), 'cvc', trustDir(root, [oldCvca])).verified).toBe(true);
+      expect(printed(join(pkiDir, 'cvca-00002.cvcert'), 'cvc', trustDir(root, [next])).verified).toBe(true);
+      // the link carries the new key: the self-signed certificate and the link agree on it
+      expect(link.publicKey).toEqual(next.publicKey);
+      expect(link.publicKey).not.toEqual(oldCvca.publicKey);
     } finally {
       hsm.remove();
     }
