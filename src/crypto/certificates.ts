@@ -11,7 +11,6 @@ import {
   AttributeValue,
   AuthorityKeyIdentifier,
   BasicConstraints,
-  Certificate,
   ExtendedKeyUsage,
   Extension,
   Extensions,
@@ -38,6 +37,7 @@ import { encodeAlgorithmIdentifier, encodeInteger, encodeSetOf, fields, type Alg
 import { ParseError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { decodeTlv, encodeTlv } from '../lds/tlv.js';
+import { parseCertificate } from '../lds/x509.js';
 import { ahash, digest, signatureAlgorithmIdentifier, SUITES, type HashName } from './algorithms.js';
 import type { Signer } from './signer.js';
 
@@ -222,24 +222,9 @@ export interface IssuerInfo {
 
 /** The parts of an issuer certificate a child certificate, CRL or master list refers to. */
 export function issuerOf(certificate: Uint8Array): IssuerInfo {
-  const cert = parseCertificate(certificate);
-  const tbs = cert.tbsCertificate;
-  const spki = new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
-  const skiExt = tbs.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
-  const keyId = skiExt === undefined ? keyIdentifier(spki) : new Uint8Array(AsnConvert.parse(skiExt.extnValue, SubjectKeyIdentifier).buffer);
-  return Object.freeze({ name: tbs.subject, spki, keyId });
-}
-
-/** Parses a DER certificate; a damaged one is a ParseError, never a raw exception. */
-export function parseCertificate(der: Uint8Array): Certificate {
-  abytes(der, 'certificate');
-  try {
-    decodeTlv(der, 'der');
-    return AsnConvert.parse(der, Certificate);
-  } catch (e) {
-    if (e instanceof ParseError) throw e;
-    throw new ParseError('CERT_INVALID', `not an X.509 certificate: ${(e as Error).message}`, { field: 'Certificate' }, { cause: e });
-  }
+  const cert = parseCertificate(abytes(certificate, 'certificate'));
+  const name = AsnConvert.parse(cert.subject, Name);
+  return Object.freeze({ name, spki: cert.spki, keyId: cert.subjectKeyId ?? keyIdentifier(cert.spki) });
 }
 
 /**

@@ -3,9 +3,8 @@
  * carries today (docs/cccd-profile.md) and a signed ICAO VDS seal in the vn-cccd profile
  * (ICAO 9303-13 (8th ed.); docs/vds-profile.md), signed by the PKI's seal-signer key.
  */
-import { parseCertificate } from '../crypto/certificates.js';
+import { parseCertificate } from '../lds/x509.js';
 import type { Signer } from '../crypto/signer.js';
-import { hex } from '../lds/bytes.js';
 import { encodeCccdText } from '../qr/cccd-text.js';
 import { signVds } from '../qr/vds-sign.js';
 import { encodeCccdSealFeatures, VN_CCCD_PROFILE, type CccdSealData } from '../qr/vds-profile.js';
@@ -61,12 +60,8 @@ export interface CccdSealOptions {
  * variable-length reference), which is how verifyVds finds the certificate again.
  */
 export async function cccdSeal(record: CitizenRecord, options: CccdSealOptions): Promise<Uint8Array> {
-  const cert = parseCertificate(options.signerCertificate).tbsCertificate;
-  const country = cert.subject
-    .flatMap((rdn) => [...rdn])
-    .find((a) => a.type === '2.5.4.6')
-    ?.value.toString()
-    .toUpperCase();
+  const cert = parseCertificate(options.signerCertificate);
+  const country = cert.country;
   if (country === undefined || !/^[A-Z]{2}$/.test(country)) throw new RangeError('"signerCertificate" has no two-letter subject country');
   const suffix = options.signerSuffix ?? 'QR';
   if (!/^[A-Z0-9]{2}$/.test(suffix)) throw new RangeError('"signerSuffix" expected two characters A–Z, 0–9');
@@ -75,7 +70,7 @@ export async function cccdSeal(record: CitizenRecord, options: CccdSealOptions):
       version: 4,
       issuingCountry: 'VNM',
       signerIdentifier: country + suffix,
-      certificateReference: hex(new Uint8Array(cert.serialNumber)).toUpperCase().replace(/^0+(?=.)/, ''),
+      certificateReference: cert.serialHex.replace(/^0+(?=.)/, ''),
       issueDate: record.dateOfIssue,
       signatureDate: options.signatureDate ?? new Date().toISOString().slice(0, 10),
       featureDefinitionReference: VN_CCCD_PROFILE.featureDefinitionReference,

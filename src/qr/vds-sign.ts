@@ -3,12 +3,12 @@
  * (v2.5) §3.2): ECDSA as plain r‖s over header ‖ message zone, the hash by curve size; the seal
  * signer certificate found by the header's signer and reference, and the verdict.
  */
-import { concat, hex } from '../lds/bytes.js';
+import { concat } from '../lds/bytes.js';
 import { ValidationError } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
+import { parseCertificate } from '../lds/x509.js';
 import { encodeLength } from '../lds/tlv.js';
 import { SUITES, type HashName } from '../crypto/algorithms.js';
-import { issuerOf, parseCertificate } from '../crypto/certificates.js';
 import { ecdsaDerToRaw, type Signer } from '../crypto/signer.js';
 import { isVerifyProblem, verifySignature, type VerifyProblem } from '../crypto/signature.js';
 import { encodeVdsHeader, encodeVdsMessageZone, SIGNATURE_TAG, type SignerFieldLayout, type VdsHeaderFields, type VdsSeal } from './vds.js';
@@ -64,9 +64,6 @@ export function verifyVdsSignature(seal: VdsSeal, spki: Uint8Array): boolean | V
 // ---------------------------------------------------------------------------------------------
 // Finding the seal signer certificate and the verdict
 
-const OID_COUNTRY = '2.5.4.6';
-const OID_COMMON_NAME = '2.5.4.3';
-
 /**
  * Whether `certificate` (DER) is the one the header names. The signer identifier is the
  * subject's country (2 letters) and two issuer-assigned characters — the subject CN when the CN
@@ -80,12 +77,9 @@ export function isSealSignerCertificate(header: Pick<VdsHeaderFields, 'signerIde
   } catch {
     return false;
   }
-  const serial = hex(new Uint8Array(cert.tbsCertificate.serialNumber)).toUpperCase().replace(/^0+/, '');
-  if (serial !== header.certificateReference.toUpperCase().replace(/^0+/, '')) return false;
-  const attr = (type: string): string | undefined =>
-    cert.tbsCertificate.subject.flatMap((rdn) => [...rdn]).find((a) => a.type === type)?.value.toString();
-  if (attr(OID_COUNTRY)?.toUpperCase() !== header.signerIdentifier.slice(0, 2)) return false;
-  const cn = attr(OID_COMMON_NAME);
+  if (cert.serialHex.replace(/^0+/, '') !== header.certificateReference.toUpperCase().replace(/^0+/, '')) return false;
+  if (cert.country !== header.signerIdentifier.slice(0, 2)) return false;
+  const cn = cert.commonName;
   return cn === undefined || cn.length !== 2 || cn.toUpperCase() === header.signerIdentifier.slice(2);
 }
 
@@ -126,7 +120,7 @@ export function verifyVds(
   }
   let problem: VerifyProblem | undefined;
   const cert = candidates.find((c) => {
-    const r = verifyVdsSignature(seal, issuerOf(c).spki);
+    const r = verifyVdsSignature(seal, parseCertificate(c).spki);
     if (isVerifyProblem(r)) problem ??= r;
     return r === true;
   });
@@ -134,8 +128,8 @@ export function verifyVds(
     return out('INVALID', problem?.code ?? 'SEAL_SIGNATURE_INVALID', problem?.reason ?? 'the seal signature does not verify', candidates[0]);
   }
   const at = new Date(`${seal.header.signatureDate}T12:00:00Z`);
-  const validity = parseCertificate(cert).tbsCertificate.validity;
-  const [from, to] = [validity.notBefore.getTime().getTime(), validity.notAfter.getTime().getTime()];
+  const { notBefore, notAfter } = parseCertificate(cert);
+  const [from, to] = [notBefore.getTime(), notAfter.getTime()];
   // the signature date is a day: it must overlap the certificate's validity
   if (at.getTime() + 12 * 3600_000 < from || at.getTime() - 12 * 3600_000 > to) {
     return out('INVALID', 'SEAL_SIGNER_NOT_VALID', `signature date ${seal.header.signatureDate} outside the certificate validity`, cert);

@@ -18,7 +18,7 @@ import { dataGroupHash, decodeSod, type Sod } from '../lds/sod.js';
 import { documentTypeProblem, roleProblem } from './signer-policy.js';
 import { findCmsSigner, isSignedBy, readSigningTime, TrustStore } from './trust-store.js';
 import { certificateWeaknesses, hashWeakness, type Weakness } from './weak-algorithms.js';
-import type { CertificateInfo } from './x509.js';
+import type { CertificateInfo } from '../lds/x509.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'not-applicable';
 export type Verdict = 'valid' | 'invalid' | 'untrusted';

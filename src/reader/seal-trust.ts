@@ -9,7 +9,7 @@ import type { TrustDecision } from '../qr/vds-sign.js';
 import { equalBytes } from '../lds/bytes.js';
 import { roleProblem } from './signer-policy.js';
 import { isSignedBy, type TrustStore } from './trust-store.js';
-import { parseCertificate } from './x509.js';
+import { parseCertificate } from '../lds/x509.js';
 
 const DAY = 86_400_000;
 

@@ -9,7 +9,7 @@ import { attributeValue, type SignerInfo } from '../lds/cms.js';
 import { attempt } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { decodeTlv } from '../lds/tlv.js';
-import { readTime, type CertificateInfo } from './x509.js';
+import { readTime, type CertificateInfo } from '../lds/x509.js';
 
 export type SignerRole = 'document-signer' | 'seal-signer' | 'master-list-signer' | 'revocation-list-signer';
 

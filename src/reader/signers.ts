@@ -8,7 +8,7 @@ import { equalBytes } from '../lds/bytes.js';
 import type { SignedData, SignerInfo } from '../lds/cms.js';
 import type { AlgorithmIdentifier } from '../lds/der.js';
 import { attempt } from '../lds/errors.js';
-import { parseCertificate, serialHex, type CertificateInfo } from './x509.js';
+import { parseCertificate, serialHex, type CertificateInfo } from '../lds/x509.js';
 
 /** Whether `issuer` may have issued `child`: DER-equal names, and equal key identifiers where both exist. */
 export function mayHaveIssued(issuer: CertificateInfo, child: { issuer: Uint8Array; authorityKeyId: Uint8Array | undefined }): boolean {

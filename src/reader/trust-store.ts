@@ -2,7 +2,7 @@
  * The inspection system's trust anchors: CSCA certificates, CSCA master lists and CRLs, as
  * ICAO 9303-12 (8th ed.) §5 (certificates), §7 (CRLs) and §9 (master lists) define them.
  * Issuers are found by the DER of the Name and by key identifiers (RFC 5280 §4.2.1.1-2),
- * never by comparing DN strings. Certificates and CRLs are parsed by x509.ts, which keeps the
+ * never by comparing DN strings. Certificates and CRLs are parsed by lds/x509.ts, which keeps the
  * exact signed bytes (tbsCertificate, tbsCertList) for signature checks.
  */
 import { readdir } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { attempt, ParseError, type CancuocError } from '../lds/errors.js';
 import { findCmsSigner, isSignedBy, mayHaveIssued } from './signers.js';
 import { countryFault, readSigningTime, signerFault, signingTimeOf, unusableProblem, type ChainResult } from './signer-policy.js';
 import { decodePem, derObjects, pkiFileKind, sniffDer, type PkiFileKind } from './pki-files.js';
-import { parseCertificate, parseCrl, type CertificateInfo, type CrlInfo } from './x509.js';
+import { parseCertificate, parseCrl, type CertificateInfo, type CrlInfo } from '../lds/x509.js';
 
 /** Real PKI files carry BER oddities (non-minimal lengths); signatures cover the bytes as read. */
 const MODE = 'lenient';

@@ -11,7 +11,7 @@ import { attempt } from '../lds/errors.js';
 import { OID } from '../lds/oid.js';
 import { decodePublicKey, type PublicKeyInfo } from '../lds/public-key.js';
 import { infosOfKind, type SecurityInfo } from '../lds/security-infos.js';
-import type { CertificateInfo } from './x509.js';
+import type { CertificateInfo } from '../lds/x509.js';
 
 export type WeaknessCode = 'WEAK_HASH_SHA1' | 'WEAK_RSA_KEY' | 'WEAK_DH_GROUP' | 'WEAK_EC_CURVE' | 'WEAK_PACE_3DES';
 

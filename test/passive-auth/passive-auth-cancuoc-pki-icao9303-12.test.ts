@@ -11,7 +11,7 @@ import { generateSoftwareKey } from '../../src/crypto/signer.js';
 import { signSod } from '../../src/crypto/sod-sign.js';
 import { passiveAuthentication } from '../../src/reader/passive-auth.js';
 import { TrustStore } from '../../src/reader/trust-store.js';
-import { parseCertificate } from '../../src/reader/x509.js';
+import { parseCertificate } from '../../src/lds/x509.js';
 
 const day = 86_400_000;
 const from = new Date(Date.now() - day);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { passiveAuthentication, type PassiveAuthReport } from '../../src/reader/passive-auth.js';
 import { TrustStore } from '../../src/reader/trust-store.js';
-import { parseCertificate, parseCrl } from '../../src/reader/x509.js';
+import { parseCertificate, parseCrl } from '../../src/lds/x509.js';
 import { openssl } from '../helpers/openssl-pki.js';
 
 const S = 'test/vectors/samples';

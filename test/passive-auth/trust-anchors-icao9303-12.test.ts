@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initPki, loadPki } from '../../src/crypto/pki.js';
 import { TrustStore } from '../../src/reader/trust-store.js';
-import { parseCertificate } from '../../src/reader/x509.js';
+import { parseCertificate } from '../../src/lds/x509.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cancuoc-anchors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -14,7 +14,7 @@ import { attempt } from '../../src/lds/errors.js';
 import { encodeTlv } from '../../src/lds/tlv.js';
 import { passiveAuthentication } from '../../src/reader/passive-auth.js';
 import { sniffDer, TrustStore } from '../../src/reader/trust-store.js';
-import { parseCertificate, parseCrl } from '../../src/reader/x509.js';
+import { parseCertificate, parseCrl } from '../../src/lds/x509.js';
 import { type IssuedCert, OpensslCa, openssl, tempDir } from '../helpers/openssl-pki.js';
 
 let dir: { path: string; remove: () => void };

@@ -24,7 +24,7 @@ import { verifyVds } from '../../src/qr/vds-sign.js';
 import { sealSignerDecision } from '../../src/reader/seal-trust.js';
 import { TrustStore } from '../../src/reader/trust-store.js';
 import { verifyDump, type VerificationReport } from '../../src/reader/verify.js';
-import { parseCertificate } from '../../src/reader/x509.js';
+import { parseCertificate } from '../../src/lds/x509.js';
 import { openssl, type IssuedCert } from '../helpers/openssl-pki.js';
 import { issueCard, makePki, resign, type TestPki } from './cards.js';
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { hashLength, hashOid, signatureAlgorithmIdentifier } from '../../../src/crypto/algorithms.js';
-import { encodeDocumentTypeList, encodeName, fromPem, issuerAndSerialNumber, issuerOf, keyIdentifier, parseCertificate, toPem } from '../../../src/crypto/certificates.js';
+import { encodeDocumentTypeList, encodeName, fromPem, issuerAndSerialNumber, issuerOf, keyIdentifier, toPem } from '../../../src/crypto/certificates.js';
+import { parseCertificate } from '../../../src/lds/x509.js';
 import { parseKeyRef } from '../../../src/crypto/keystore.js';
 import { decodeMasterList, encodeCscaMasterList } from '../../../src/crypto/masterlist.js';
 import { ecdsaRawToDer, generateSoftwareKey, softwareSigner } from '../../../src/crypto/signer.js';

@@ -13,11 +13,11 @@ import {
   encodeDocumentTypeList,
   issueCertificate,
   issuerAndSerialNumber,
-  parseCertificate,
   randomSerial,
   toPem,
   fromPem,
 } from '../../../src/crypto/certificates.js';
+import { parseCertificate } from '../../../src/lds/x509.js';
 import { generateSoftwareKey, type Signer } from '../../../src/crypto/signer.js';
 import { hex } from '../../../src/lds/bytes.js';
 import { CancuocError, ParseError } from '../../../src/lds/errors.js';

@@ -4,11 +4,11 @@
  * parsed with the shared DER codec so that the exact signed bytes (tbsCertificate, tbsCertList)
  * are kept for signature checks, and names as DER for issuer matching.
  */
-import { equalBytes, hex } from '../lds/bytes.js';
-import { decodeAlgorithmIdentifier, elementsOf, expectElement, fields, readOctetString, readOid, readSmallInt, type AlgorithmIdentifier } from '../lds/der.js';
-import { ParseError } from '../lds/errors.js';
-import { OID } from '../lds/oid.js';
-import { childrenOf, decodeTlv, type Tlv } from '../lds/tlv.js';
+import { abytes, equalBytes, hex } from './bytes.js';
+import { decodeAlgorithmIdentifier, elementsOf, expectElement, fields, readOctetString, readOid, readSmallInt, type AlgorithmIdentifier } from './der.js';
+import { ParseError } from './errors.js';
+import { OID } from './oid.js';
+import { childrenOf, decodeTlv, type Tlv } from './tlv.js';
 
 /** Real PKI files carry BER oddities (non-minimal lengths); signatures cover the bytes as read. */
 const MODE = 'lenient';
@@ -76,6 +76,8 @@ export interface CertificateInfo {
   readonly unknownCriticalExtensions: readonly string[];
   /** countryName (C) of the subject, upper case; undefined when absent. */
   readonly country: string | undefined;
+  /** commonName (CN) of the subject; undefined when absent. */
+  readonly commonName: string | undefined;
 }
 
 /** Decodes a DER certificate; bad bytes give a ParseError. */
@@ -87,6 +89,7 @@ const CERT_CACHE_SIZE = 256;
 const certCache = new Map<string, CertificateInfo>();
 
 export function parseCertificate(der: Uint8Array): CertificateInfo {
+  abytes(der, 'certificate');
   const id = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
   const cached = certCache.get(id);
   if (cached !== undefined) return cached;
@@ -154,6 +157,7 @@ function parseCertificateUncached(der: Uint8Array): CertificateInfo {
     documentTypes: mapExt(get(OID.documentTypeList), documentTypeList),
     unknownCriticalExtensions: unknownCritical(extensions, CERTIFICATE_EXTENSIONS),
     country: nameAttribute(subject, OID.countryName)?.toUpperCase(),
+    commonName: nameAttribute(subject, OID.commonName),
   });
 }
 
